@@ -1,0 +1,251 @@
+#!/bin/sh
+# Runs inside the VM (busybox sh, child of /init). For every scenario: set the situation up, ask
+# kmod-doctor (check json + text, snapshot), copy what a verdict reads (capture.sh), record the
+# messages of rmmod/busybox where that cannot remove anything, really run `/sbin/modprobe -r`,
+# record the outcome, tear down. Results go to /results/<label>/<scenario>/.
+#
+# The host (tests/vm/compare.py) reads the scenario list from the `run_scenario NAME MODULE`
+# lines below: keep one per line, NAME unique.
+#
+# Call kmod's tools by full path: Debian's busybox runs its own applets before $PATH.
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+. /kd/capture.sh
+
+LABEL=$(cat /kd/label)
+RES=/results/$LABEL
+KD=/usr/bin/kmod-doctor
+mkdir -p "$RES"
+uname -r > "$RES/release"
+busybox 2>&1 | head -n 1 > "$RES/busybox-version"
+/sbin/modprobe --version > "$RES/kmod-version" 2>&1
+$KD --version > "$RES/kmod-doctor-version" 2>&1
+
+log() { echo "[kd $(cut -d' ' -f1 /proc/uptime)] $*"; }
+
+# cmd TAG COMMAND...: run, keep TAG.out/.err/.rc, append a block to messages.txt
+cmd() {
+    _tag=$1; shift
+    "$@" > "$S/$_tag.out" 2> "$S/$_tag.err"
+    _rc=$?
+    echo "$_rc" > "$S/$_tag.rc"
+    {
+        echo "\$ $*"
+        cat "$S/$_tag.err"
+        sed 's/^/stdout| /' "$S/$_tag.out"
+        echo "[rc=$_rc]"
+        echo
+    } >> "$S/messages.txt"
+    return $_rc
+}
+
+# hold FILE: keep FILE open from a background sleeper (its pid goes to $HOLDERS)
+HOLDERS=""
+hold() {
+    sleep 100000 < "$1" &
+    HOLDERS="$HOLDERS $!"
+    sleep 0.2
+    kill -0 $! 2>/dev/null || log "WARNING: could not hold $1 open"
+}
+release_holders() {
+    [ -n "$HOLDERS" ] || return 0
+    # shellcheck disable=SC2086
+    kill $HOLDERS 2>/dev/null
+    # shellcheck disable=SC2086
+    wait $HOLDERS 2>/dev/null
+    HOLDERS=""
+}
+
+# wait_for PATH: up to 5 s for a device node or sysfs entry to appear
+wait_for() {
+    _i=0
+    while [ ! -e "$1" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    [ -e "$1" ] || log "WARNING: $1 did not appear"
+}
+
+# the disk with this virtio serial (kdhold, kdfs, kdresults)
+disk_by_serial() {
+    for _b in /sys/block/vd*; do
+        [ "$(cat "$_b/serial" 2>/dev/null)" = "$1" ] && { echo "/dev/${_b##*/}"; return 0; }
+    done
+    return 1
+}
+
+# removal_must_fail: true when the kernel will refuse to unload $MODU whatever we do, so running
+# rmmod / busybox rmmod on it only yields a message (refcnt > 0, holders, builtin, absent).
+removal_must_fail() {
+    [ -e "/sys/module/$MODU/refcnt" ] || return 0
+    [ "$(cat "/sys/module/$MODU/refcnt")" != 0 ] && return 0
+    [ -n "$(ls "/sys/module/$MODU/holders" 2>/dev/null)" ] && return 0
+    return 1
+}
+
+state() { # SUFFIX
+    if [ -d "/sys/module/$MODU" ]; then echo yes; else echo no; fi > "$S/present.$1"
+    if [ -e "/sys/module/$MODU/refcnt" ]; then cat "/sys/module/$MODU/refcnt"; else echo -; fi > "$S/refcnt.$1"
+    ls "/sys/module/$MODU/holders" > "$S/holders.$1" 2>/dev/null
+    /sbin/lsmod > "$S/lsmod.$1" 2>&1
+}
+
+# run_scenario NAME MODULE: setup_NAME / teardown_NAME are shell functions (dashes -> _)
+run_scenario() {
+    NAME=$1; MOD=$2; MODU=$(echo "$2" | tr - _)
+    _fn=$(echo "$NAME" | tr - _)
+    S=$RES/$NAME
+    mkdir -p "$S"
+    echo "$NAME" > "$S/scenario"
+    echo "$MOD" > "$S/module"
+    log "scenario $NAME ($MOD)"
+    "setup_$_fn" > "$S/setup.log" 2>&1
+    echo $? > "$S/setup.rc"
+    state before
+
+    # what kmod-doctor says
+    $KD check --format json "$MOD" > "$S/verdict.json" 2> "$S/check-json.err"
+    echo $? > "$S/check.rc"
+    $KD check --format text "$MOD" > "$S/check.txt" 2> "$S/check-text.err"
+    echo $? > "$S/check-text.rc"
+    $KD snapshot --dir "$S/snapshot" "$MOD" > "$S/snapshot.out" 2> "$S/snapshot.err"
+    echo $? > "$S/snapshot.rc"
+    # what it read (fallback fixture)
+    capture "$S/root"
+
+    # messages that cannot change anything
+    cmd dry-run /sbin/modprobe --dry-run --verbose --remove "$MOD"
+    if removal_must_fail; then
+        cmd rmmod /sbin/rmmod "$MOD"
+        cmd busybox-rmmod busybox rmmod "$MOD"
+        cmd busybox-modprobe-r busybox modprobe -r "$MOD"
+        # the kernel refuses a module with holders before it looks at --force
+        if [ -n "$(ls "/sys/module/$MODU/holders" 2>/dev/null)" ]; then
+            cmd rmmod-f /sbin/rmmod -f "$MOD"
+        fi
+    fi
+
+    # the real thing
+    cmd modprobe-r /sbin/modprobe -r "$MOD"
+    state after
+    # after a real removal, rmmod's word for a module that is gone
+    if [ "$(cat "$S/present.before")" = yes ] && [ "$(cat "$S/present.after")" = no ]; then
+        cmd rmmod-after /sbin/rmmod "$MOD"
+    fi
+
+    "teardown_$_fn" > "$S/teardown.log" 2>&1
+    release_holders
+}
+
+# ------------------------------------------------------------------ scenarios
+setup_builtin_unix() { :; }
+teardown_builtin_unix() { :; }
+
+setup_builtin_8250() { :; }
+teardown_builtin_8250() { :; }
+
+setup_not_found() { :; }
+teardown_not_found() { :; }
+
+setup_not_loaded_sctp() { /sbin/modprobe -r sctp; }
+teardown_not_loaded_sctp() { :; }
+
+setup_dummy_idle() { /sbin/modprobe dummy && wait_for /sys/class/net/dummy0; }
+teardown_dummy_idle() { /sbin/modprobe -r dummy; }
+
+setup_not_loaded_dummy() { /sbin/modprobe -r dummy; }
+teardown_not_loaded_dummy() { :; }
+
+setup_dummy_iface_up() {
+    /sbin/modprobe dummy && ip link add d0 type dummy && ip link set d0 up && ip addr add 192.0.2.1/24 dev d0
+    ip link show d0
+}
+teardown_dummy_iface_up() { ip link del d0; /sbin/modprobe -r dummy; }
+
+setup_bridge_held() { /sbin/modprobe br_netfilter; }
+teardown_bridge_held() { /sbin/modprobe -r br_netfilter; }
+
+setup_dashed_br_netfilter() { /sbin/modprobe br_netfilter; }
+teardown_dashed_br_netfilter() { /sbin/modprobe -r br_netfilter; }
+
+setup_loop_attached() {
+    /sbin/modprobe loop && wait_for /dev/loop0
+    dd if=/dev/zero of=/tmp/loop.img bs=1M count=4 2>/dev/null
+    losetup /dev/loop0 /tmp/loop.img && losetup /dev/loop0
+}
+teardown_loop_attached() { losetup -d /dev/loop0; /sbin/modprobe -r loop; rm -f /tmp/loop.img; }
+
+setup_vhost_net_open() { /sbin/modprobe vhost_net && wait_for /dev/vhost-net && hold /dev/vhost-net; }
+teardown_vhost_net_open() { release_holders; /sbin/modprobe -r vhost_net; }
+
+setup_virtio_blk_open() { HOLD_DISK=$(disk_by_serial kdhold) && echo "$HOLD_DISK" && hold "$HOLD_DISK"; }
+teardown_virtio_blk_open() { release_holders; /sbin/modprobe virtio_blk; wait_for /sys/block/vda; }
+
+setup_bochs_card_open() { wait_for /dev/dri/card0 && hold /dev/dri/card0; }
+teardown_bochs_card_open() { release_holders; /sbin/modprobe bochs; wait_for /dev/dri/card0; }
+
+setup_virtio_net_route() {
+    ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2
+    ip addr show eth0; ip route
+}
+teardown_virtio_net_route() { /sbin/modprobe virtio_net; wait_for /sys/class/net/eth0; }
+
+setup_fs_ext4() {
+    FS_DISK=$(disk_by_serial kdfs) && echo "$FS_DISK" &&
+    mke2fs -q "$FS_DISK" && /sbin/modprobe ext4 && mount -t ext2 "$FS_DISK" /mnt && grep /mnt /proc/mounts
+}
+teardown_fs_ext4() { umount /mnt; /sbin/modprobe -r ext4; }
+
+setup_fs_vfat() {
+    FS_DISK=$(disk_by_serial kdfs) && echo "$FS_DISK" &&
+    mkdosfs "$FS_DISK" && /sbin/modprobe vfat && mount -t vfat "$FS_DISK" /mnt && grep /mnt /proc/mounts
+}
+teardown_fs_vfat() { umount /mnt; /sbin/modprobe -r vfat nls_cp437 nls_ascii; }
+
+setup_fuse_idle() { /sbin/modprobe fuse; }
+teardown_fuse_idle() { :; }
+
+setup_fuse_open() { /sbin/modprobe fuse && wait_for /dev/fuse && hold /dev/fuse; }
+teardown_fuse_open() { release_holders; /sbin/modprobe -r fuse; }
+
+# ------------------------------------------------------------------ main
+log "coldplug"
+/sbin/modprobe -a virtio_pci virtio_blk virtio_net bochs > "$RES/coldplug.log" 2>&1
+wait_for /sys/class/net/eth0
+wait_for /dev/dri/card0
+wait_for /dev/vda
+ip link set lo up
+cat /proc/modules > "$RES/proc-modules.boot"
+
+run_scenario builtin-unix unix
+run_scenario builtin-8250 8250
+run_scenario not-found notamodule
+run_scenario not-loaded-sctp sctp
+run_scenario dummy-idle dummy
+run_scenario not-loaded-dummy dummy
+run_scenario dummy-iface-up dummy
+run_scenario bridge-held bridge
+run_scenario dashed-br-netfilter br-netfilter
+run_scenario loop-attached loop
+run_scenario vhost-net-open vhost_net
+run_scenario virtio-blk-open virtio_blk
+run_scenario bochs-card-open bochs
+run_scenario virtio-net-route virtio_net
+run_scenario fs-ext4 ext4
+run_scenario fs-vfat vfat
+run_scenario fuse-idle fuse
+run_scenario fuse-open fuse
+
+# ------------------------------------------------------------------ timing (for issue 6)
+# 20 runs each of `kmod-doctor check M`, `lsmod`, `modprobe --dry-run --remove M`, /proc/uptime
+# has centisecond resolution, hence the loops.
+log "timing"
+/sbin/modprobe dummy
+N=20
+now() { cut -d' ' -f1 /proc/uptime; }
+t0=$(now); i=0; while [ $i -lt $N ]; do $KD check dummy > /dev/null 2>&1; i=$((i + 1)); done
+t1=$(now); i=0; while [ $i -lt $N ]; do /sbin/lsmod > /dev/null 2>&1; i=$((i + 1)); done
+t2=$(now); i=0; while [ $i -lt $N ]; do /sbin/modprobe --dry-run --remove dummy > /dev/null 2>&1; i=$((i + 1)); done
+t3=$(now); i=0; while [ $i -lt $N ]; do /bin/true; i=$((i + 1)); done
+t4=$(now)
+awk -v n=$N -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" 'BEGIN {
+    printf "runs=%d\ncheck_total_s=%.2f\nlsmod_total_s=%.2f\ndryrun_total_s=%.2f\ntrue_total_s=%.2f\n", n, b-a, c-b, d-c, e-d }' > "$RES/timing.txt"
+/sbin/modprobe -r dummy
+cat "$RES/timing.txt"
+log "scenarios done"
