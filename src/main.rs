@@ -1,3 +1,3 @@
-fn main() {
-    println!("Hello, world!");
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(kmod_doctor::cli::run().code())
 }

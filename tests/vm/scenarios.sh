@@ -20,7 +20,8 @@ busybox 2>&1 | head -n 1 > "$RES/busybox-version"
 /sbin/modprobe --version > "$RES/kmod-version" 2>&1
 $KD --version > "$RES/kmod-doctor-version" 2>&1
 
-log() { echo "[kd $(cut -d' ' -f1 /proc/uptime)] $*"; }
+now() { cut -d' ' -f1 /proc/uptime; }
+log() { echo "[kd $(now)] $*"; }
 
 # cmd TAG COMMAND...: run, keep TAG.out/.err/.rc, append a block to messages.txt
 cmd() {
@@ -95,9 +96,11 @@ run_scenario() {
     echo "$NAME" > "$S/scenario"
     echo "$MOD" > "$S/module"
     log "scenario $NAME ($MOD)"
+    _t0=$(now)
     "setup_$_fn" > "$S/setup.log" 2>&1
     echo $? > "$S/setup.rc"
     state before
+    _t1=$(now)
 
     # what kmod-doctor says
     $KD check --format json "$MOD" > "$S/verdict.json" 2> "$S/check-json.err"
@@ -106,8 +109,10 @@ run_scenario() {
     echo $? > "$S/check-text.rc"
     $KD snapshot --dir "$S/snapshot" "$MOD" > "$S/snapshot.out" 2> "$S/snapshot.err"
     echo $? > "$S/snapshot.rc"
+    _t2=$(now)
     # what it read (fallback fixture)
     capture "$S/root"
+    _t3=$(now)
 
     # messages that cannot change anything
     cmd dry-run /sbin/modprobe --dry-run --verbose --remove "$MOD"
@@ -129,8 +134,10 @@ run_scenario() {
         cmd rmmod-after /sbin/rmmod "$MOD"
     fi
 
+    _t4=$(now)
     "teardown_$_fn" > "$S/teardown.log" 2>&1
     release_holders
+    echo "setup=$_t0 kmod-doctor=$_t1 capture=$_t2 unload=$_t3 teardown=$_t4 end=$(now)" > "$S/phases"
 }
 
 # ------------------------------------------------------------------ scenarios
@@ -238,7 +245,6 @@ run_scenario fuse-open fuse
 log "timing"
 /sbin/modprobe dummy
 N=20
-now() { cut -d' ' -f1 /proc/uptime; }
 t0=$(now); i=0; while [ $i -lt $N ]; do $KD check dummy > /dev/null 2>&1; i=$((i + 1)); done
 t1=$(now); i=0; while [ $i -lt $N ]; do /sbin/lsmod > /dev/null 2>&1; i=$((i + 1)); done
 t2=$(now); i=0; while [ $i -lt $N ]; do /sbin/modprobe --dry-run --remove dummy > /dev/null 2>&1; i=$((i + 1)); done

@@ -1,0 +1,39 @@
+//! `kmod-doctor check MODULE...`
+
+use crate::cli::args::Format;
+use crate::cli::config::Config;
+use crate::cli::CmdError;
+use crate::exit::Exit;
+use crate::facts::{self, name, System};
+use crate::render;
+use crate::verdict::{self, Report};
+
+/// Facts, rules and verdicts for every module asked, in order. An alias that
+/// resolves to several modules gives one report each.
+pub fn reports(cfg: &Config, modules: &[String]) -> Result<Vec<Report>, CmdError> {
+    let mut valid = Vec::new();
+    for m in modules {
+        valid.push(name::validate_query(m).map_err(|e| CmdError::usage(e.to_string()))?);
+    }
+    let sys = System::new(&cfg.root, cfg.release.as_deref());
+    let mut out = Vec::new();
+    for q in &valid {
+        let (resolved, _unchecked) = facts::resolve::resolve(&sys, q);
+        for r in &resolved {
+            let table = facts::gather(&sys, r);
+            out.push(verdict::evaluate(&cfg.rules, &table));
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(cfg: &Config, modules: &[String]) -> Result<Exit, CmdError> {
+    let reports = reports(cfg, modules)?;
+    let text = match cfg.format {
+        Format::Text => render::text::render(&reports, cfg.style),
+        Format::Json => render::json::render(&reports),
+        Format::Markdown => render::markdown::render(&reports),
+    };
+    super::emit(&text)?;
+    Ok(Exit::worst(reports.iter().map(|r| r.verdict)))
+}

@@ -1,0 +1,18 @@
+//! One module per subcommand: each turns a validated config into output.
+
+pub mod check;
+pub mod rules;
+pub mod snapshot;
+
+use crate::cli::CmdError;
+use std::io::Write;
+
+/// Writes the whole output; a closed pipe (`| head`) is not an error.
+pub fn emit(s: &str) -> Result<(), CmdError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CmdError::failure(format!("writing output: {e}"))),
+    }
+}

@@ -1,0 +1,75 @@
+//! Every fact a rule may test, with its type and meaning. The rule loader
+//! refuses unknown names, and `rules/README.md` must document each one (a test
+//! checks it), so this list is the contract between facts and rules.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Bool,
+    Int,
+    Str,
+    List,
+}
+
+impl Ty {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::Bool => "bool",
+            Ty::Int => "int",
+            Ty::Str => "string",
+            Ty::List => "list",
+        }
+    }
+}
+
+pub struct Key {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub doc: &'static str,
+}
+
+macro_rules! keys {
+    ($($name:literal $ty:ident $doc:literal;)*) => {
+        pub const KEYS: &[Key] = &[$(Key { name: $name, ty: Ty::$ty, doc: $doc },)*];
+    };
+}
+
+keys! {
+    "kernel.release" Str "Kernel release the module tree is read for (`-S`, else /proc/sys/kernel/osrelease).";
+    "kernel.module_support" Bool "The kernel can load modules at all (/proc/modules exists).";
+    "kernel.config_source" Str "Kernel config file that was read, empty when none was found.";
+    "kernel.unload_supported" Bool "CONFIG_MODULE_UNLOAD, from the config or inferred from /proc/modules.";
+    "kernel.force_unload_supported" Bool "CONFIG_MODULE_FORCE_UNLOAD (`rmmod -f` possible).";
+    "kernel.modules_disabled" Bool "/proc/sys/kernel/modules_disabled is 1: no module can be loaded or removed until reboot.";
+    "kernel.tainted" Int "/proc/sys/kernel/tainted as a number.";
+    "kernel.taint_flags" Str "Kernel taint as letters (P, O, E, R, ...), empty when untainted.";
+    "module.query" Str "The name as the user typed it.";
+    "module.name" Str "The module name after resolution (underscores, alias resolved).";
+    "module.resolved_via" Str "`name`, `dashed` (dashes read as underscores) or `alias`.";
+    "module.alias_source" Str "Where the alias was found (`file:line`), empty unless resolved via an alias.";
+    "module.loaded" Bool "The module is in /proc/modules (or /sys/module/M/initstate exists).";
+    "module.builtin" Bool "Compiled into the kernel (modules.builtin, or /sys/module/M without initstate).";
+    "module.known" Bool "modules.dep lists it for this kernel release.";
+    "module.path" Str "Its file in modules.dep, relative to /lib/modules/RELEASE.";
+    "module.state" Str "`live`, `loading` or `unloading`.";
+    "module.refcount" Int "Reference count from /proc/modules or /sys/module/M/refcnt.";
+    "module.holders" List "Modules that use it (used-by column, /sys/module/M/holders).";
+    "module.unexplained_refs" Int "refcount minus holders: references from non-module users.";
+    "module.permanent" Bool "`[permanent]`: it has no exit function and can only be forced out.";
+    "module.size" Int "Size in bytes from /proc/modules.";
+    "module.taint" Str "The module's own taint letters, empty when none.";
+    "module.drivers" List "Bus drivers it registers, as `bus:driver` (/sys/module/M/drivers).";
+    "module.bound_devices" List "Devices bound to its drivers (/sys/bus/BUS/drivers/DRV/*).";
+    "module.modalias_devices" List "Devices whose modalias matches one of its aliases (udev would load it again).";
+    "module.removal_order" List "Modules holding it, transitively, deepest first: the order to remove them.";
+    "module.dependencies" List "Its dependencies from modules.dep (the full closure).";
+    "module.would_also_remove" List "Dependencies `modprobe -r` removes too because nothing else uses them.";
+    "module.remove_command" Str "`remove` command from modprobe.d that replaces the removal, empty when none.";
+    "module.install_command" Str "`install` command from modprobe.d that runs instead of loading, empty when none.";
+    "module.softdep_pre" List "modprobe.d `softdep` pre: modules.";
+    "module.softdep_post" List "modprobe.d `softdep` post: modules.";
+    "module.blacklisted" Bool "A modprobe.d `blacklist` line names it.";
+}
+
+pub fn lookup(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.name == name)
+}

@@ -1,0 +1,343 @@
+//! Facts about one module: what the kernel says about it now (loaded, state,
+//! references, holders), what the module tree says (builtin, known,
+//! dependencies), what modprobe.d would do, and what it drives.
+
+use super::parse::proc_modules::{ModState, ModuleEntry};
+use super::resolve::{Resolved, Via};
+use super::system::System;
+use super::table::{Evidence, FactTable};
+use crate::root::{child, ReadError, ReadErrorKind};
+use std::collections::{BTreeSet, HashMap};
+
+/// What sysfs says about `/sys/module/M`.
+struct Sysfs {
+    dir: String,
+    exists: Result<bool, ReadError>,
+    initstate: Result<Option<String>, ReadError>,
+}
+
+fn sysfs(sys: &System, name: &str) -> Sysfs {
+    let dir = child("/sys/module", name).unwrap_or_else(|| "/sys/module/?".into());
+    let exists = sys.root.probe(&dir);
+    let initstate = match sys.root.read_attr(&format!("{dir}/initstate")) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind == ReadErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    };
+    Sysfs { dir, exists, initstate }
+}
+
+pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
+    let name = r.name.as_str();
+    t.set("module.query", r.query.as_str(), vec![]);
+    t.set("module.name", name, vec![]);
+    t.set("module.resolved_via", r.via.as_str(), vec![]);
+    let alias_source = match &r.via {
+        Via::Alias { source } => source.clone(),
+        _ => String::new(),
+    };
+    t.set("module.alias_source", alias_source, vec![]);
+
+    let sysfs = sysfs(sys, name);
+    let proc = sys.proc_modules();
+    let entry: Option<&ModuleEntry> = match proc {
+        Ok(Some(list)) => list.iter().find(|e| e.name == name),
+        _ => None,
+    };
+
+    // Loaded: /proc/modules decides; sysfs initstate is the fallback.
+    let loaded: Result<(bool, Vec<Evidence>), ReadError> = match (proc, entry) {
+        (Ok(Some(_)), Some(e)) => Ok((true, vec![proc_line(e)])),
+        (Ok(Some(_)), None) => Ok((false, vec![Evidence::new("/proc/modules", format!("no line for {name}"))])),
+        (Ok(None), _) => Ok((false, vec![Evidence::new("/proc/modules", "absent: no loadable module support")])),
+        (Err(pe), _) => match &sysfs.initstate {
+            Ok(Some(s)) => Ok((true, vec![Evidence::new(format!("{}/initstate", sysfs.dir), s.clone())])),
+            Ok(None) if matches!(sysfs.exists, Ok(false)) => {
+                Ok((false, vec![Evidence::new(&sysfs.dir, "absent")]))
+            }
+            _ => Err(pe.clone()),
+        },
+    };
+    let is_loaded = matches!(loaded, Ok((true, _)));
+    t.set_result("module.loaded", loaded);
+
+    builtin(sys, name, &sysfs, is_loaded, t);
+    known(sys, name, t);
+
+    if is_loaded {
+        loaded_facts(sys, name, entry, &sysfs, t);
+    }
+    config_facts(sys, name, t);
+}
+
+fn proc_line(e: &ModuleEntry) -> Evidence {
+    Evidence::new(format!("/proc/modules:{}", e.line), e.raw.clone())
+}
+
+fn builtin(sys: &System, name: &str, sysfs: &Sysfs, loaded: bool, t: &mut FactTable) {
+    let list = sys.builtin();
+    if let Ok(l) = list {
+        if let Some(line) = l.get(name) {
+            let path = sys.modules_file("modules.builtin").unwrap_or_default();
+            t.set("module.builtin", true, vec![Evidence::new(format!("{path}:{line}"), format!("{name}.ko"))]);
+            return;
+        }
+    }
+    // A /sys/module entry without initstate belongs to built-in code that has
+    // parameters or a version.
+    if let (Ok(true), Ok(None)) = (&sysfs.exists, &sysfs.initstate) {
+        if !loaded {
+            t.set(
+                "module.builtin",
+                true,
+                vec![Evidence::new(&sysfs.dir, "present without initstate/refcnt/holders")],
+            );
+            return;
+        }
+    }
+    match list {
+        Ok(_) => {
+            let path = sys.modules_file("modules.builtin").unwrap_or_default();
+            t.set("module.builtin", false, vec![Evidence::new(path, format!("does not list {name}"))]);
+        }
+        Err(_) if loaded => t.set("module.builtin", false, vec![Evidence::new("/proc/modules", "loaded as a module")]),
+        Err(e) => t.unread("module.builtin", e.clone()),
+    }
+}
+
+fn known(sys: &System, name: &str, t: &mut FactTable) {
+    let path = sys.modules_file("modules.dep").unwrap_or_default();
+    match sys.moddep() {
+        Ok(d) => match d.get(name) {
+            Some(e) => {
+                let ev = vec![Evidence::new(format!("{path}:{}", e.line), e.path.clone())];
+                t.set("module.known", true, ev.clone());
+                t.set("module.path", e.path.as_str(), ev.clone());
+                t.set("module.dependencies", e.deps.clone(), ev);
+            }
+            None => {
+                t.set("module.known", false, vec![Evidence::new(&path, format!("does not list {name}"))]);
+                t.set("module.dependencies", Vec::<String>::new(), vec![]);
+            }
+        },
+        Err(e) => {
+            t.unread("module.known", e.clone());
+            t.unread("module.dependencies", e.clone());
+        }
+    }
+}
+
+fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &Sysfs, t: &mut FactTable) {
+    let dir = &sysfs.dir;
+    // State.
+    match (entry, &sysfs.initstate) {
+        (Some(e), _) => t.set("module.state", e.state.as_str(), vec![proc_line(e)]),
+        (None, Ok(Some(s))) => {
+            let st = match s.as_str() {
+                "live" => "live",
+                "coming" => "loading",
+                "going" => "unloading",
+                _ => "unknown",
+            };
+            t.set("module.state", st, vec![Evidence::new(format!("{dir}/initstate"), s.clone())]);
+        }
+        (None, Ok(None)) => t.unread("module.state", ReadError::new(&format!("{dir}/initstate"), ReadErrorKind::NotFound)),
+        (None, Err(e)) => t.unread("module.state", e.clone()),
+    }
+
+    // Holders: the used-by column, checked against /sys/module/M/holders.
+    let holders_dir = format!("{dir}/holders");
+    let sys_holders = sys.root.read_dir(&holders_dir);
+    let holders: Result<(Vec<String>, Vec<Evidence>), ReadError> = match (entry, &sys_holders) {
+        (Some(e), Ok(sh)) => {
+            let mut all: BTreeSet<String> = e.holders.iter().cloned().collect();
+            all.extend(sh.iter().cloned());
+            let mut ev = vec![proc_line(e)];
+            ev.push(Evidence::new(&holders_dir, if sh.is_empty() { "empty".into() } else { sh.join(" ") }));
+            Ok((all.into_iter().collect(), ev))
+        }
+        (Some(e), Err(_)) => Ok((e.holders.clone(), vec![proc_line(e)])),
+        (None, Ok(sh)) => Ok((
+            sh.clone(),
+            vec![Evidence::new(&holders_dir, if sh.is_empty() { "empty".into() } else { sh.join(" ") })],
+        )),
+        (None, Err(e)) => Err(e.clone()),
+    };
+    let n_holders = holders.as_ref().map(|(h, _)| h.len()).ok();
+    t.set_result("module.holders", holders);
+
+    // Reference count.
+    let refcount: Result<(i64, Vec<Evidence>), ReadError> = match entry.and_then(|e| e.refcount.map(|r| (e, r))) {
+        Some((e, r)) => Ok((r, vec![proc_line(e)])),
+        None => {
+            let p = format!("{dir}/refcnt");
+            sys.root.read_attr(&p).and_then(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .map(|n| (n, vec![Evidence::new(&p, v.trim())]))
+                    .map_err(|_| ReadError::new(&p, ReadErrorKind::Malformed(format!("not a number: {v:?}"))))
+            })
+        }
+    };
+    if let (Ok((rc, ev)), Some(nh)) = (&refcount, n_holders) {
+        t.set("module.unexplained_refs", (*rc - nh as i64).max(0), ev.clone());
+    }
+    t.set_result("module.refcount", refcount);
+
+    if let Some(e) = entry {
+        t.set("module.permanent", e.permanent, vec![proc_line(e)]);
+        t.set("module.size", i64::try_from(e.size).unwrap_or(i64::MAX), vec![proc_line(e)]);
+        t.set("module.taint", e.taint.clone().unwrap_or_default(), vec![proc_line(e)]);
+    } else {
+        // Without /proc/modules the permanent marker is not visible anywhere else.
+        t.unread("module.permanent", ReadError::new("/proc/modules", ReadErrorKind::NotFound));
+        let p = format!("{dir}/taint");
+        match sys.root.read_attr(&p) {
+            Ok(v) => t.set("module.taint", v.clone(), vec![Evidence::new(p, v)]),
+            Err(e) => t.unread("module.taint", e),
+        }
+    }
+
+    drivers(sys, dir, t);
+    removal_order(sys, name, t);
+    would_also_remove(sys, name, t);
+}
+
+fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
+    let ddir = format!("{dir}/drivers");
+    let names = match sys.root.read_dir(&ddir) {
+        Ok(n) => n,
+        // Only modules that register a bus driver have drivers/.
+        Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            t.unread("module.drivers", e.clone());
+            t.unread("module.bound_devices", e);
+            return;
+        }
+    };
+    let mut devices = Vec::new();
+    let mut dev_ev = Vec::new();
+    for n in &names {
+        let Some((bus, drv)) = n.split_once(':') else { continue };
+        let Some(bus_dir) = child("/sys/bus", bus) else { continue };
+        let Some(drv_dir) = child(&format!("{bus_dir}/drivers"), drv) else { continue };
+        let Ok(entries) = sys.root.read_dir(&drv_dir) else { continue };
+        for e in entries {
+            if matches!(e.as_str(), "module" | "bind" | "unbind" | "new_id" | "remove_id" | "uevent") {
+                continue;
+            }
+            let Some(p) = child(&drv_dir, &e) else { continue };
+            if let Ok(target) = sys.root.read_link(&p) {
+                devices.push(format!("{bus}:{e}"));
+                dev_ev.push(Evidence::new(p, target));
+            }
+        }
+    }
+    let ev = if names.is_empty() { vec![Evidence::new(&ddir, "absent or empty")] } else { vec![Evidence::new(&ddir, names.join(" "))] };
+    t.set("module.drivers", names, ev);
+    t.set("module.bound_devices", devices, dev_ev);
+}
+
+/// Loaded modules by name, for walking holder and dependency graphs.
+fn table<'a>(sys: &'a System) -> HashMap<&'a str, &'a ModuleEntry> {
+    match sys.proc_modules() {
+        Ok(Some(list)) => list.iter().map(|e| (e.name.as_str(), e)).collect(),
+        _ => HashMap::new(),
+    }
+}
+
+/// Every module holding `name`, directly or through others, deepest first so
+/// that each can be removed in turn.
+fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
+    let mods = table(sys);
+    let mut order = Vec::new();
+    let mut seen = BTreeSet::new();
+    fn visit<'a>(n: &'a str, mods: &HashMap<&'a str, &'a ModuleEntry>, seen: &mut BTreeSet<&'a str>, order: &mut Vec<String>) {
+        let Some(e) = mods.get(n) else { return };
+        for h in &e.holders {
+            if seen.insert(h.as_str()) {
+                visit(h.as_str(), mods, seen, order);
+                order.push(h.clone());
+            }
+        }
+    }
+    seen.insert(name);
+    visit(name, &mods, &mut seen, &mut order);
+    let ev = order
+        .iter()
+        .filter_map(|h| mods.get(h.as_str()).map(|e| proc_line(e)))
+        .collect();
+    t.set("module.removal_order", order, ev);
+}
+
+/// What `modprobe -r` takes out besides the module: its softdep post modules
+/// before it, and afterwards every dependency whose last user is gone, as kmod
+/// does (it skips dependencies still in use without complaint).
+fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
+    let mods = table(sys);
+    let deps: Vec<String> = match sys.moddep() {
+        Ok(d) => d.get(name).map(|e| e.deps.clone()).unwrap_or_default(),
+        Err(e) => {
+            t.unread("module.would_also_remove", e.clone());
+            return;
+        }
+    };
+    let conf = sys.modprobe_conf();
+    let (pre, post) = conf.softdeps(name).map(|(a, b, _)| (a, b)).unwrap_or_default();
+    let mut removed: BTreeSet<String> = BTreeSet::from([name.to_string()]);
+    let mut out = Vec::new();
+    let mut candidates: Vec<String> = post.iter().rev().cloned().collect();
+    candidates.extend(deps.iter().cloned());
+    candidates.extend(pre.iter().rev().cloned());
+    // Repeat until stable: removing one dependency can free the next.
+    loop {
+        let mut changed = false;
+        for c in &candidates {
+            if removed.contains(c) {
+                continue;
+            }
+            let Some(e) = mods.get(c.as_str()) else { continue };
+            let from_removed = e.holders.iter().filter(|h| removed.contains(*h)).count() as i64;
+            let others = e.holders.iter().any(|h| !removed.contains(h));
+            let free = e.refcount.is_some_and(|r| r - from_removed <= 0);
+            if free && !others && !e.permanent && e.state == ModState::Live {
+                removed.insert(c.clone());
+                out.push(c.clone());
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let ev = out.iter().filter_map(|m| mods.get(m.as_str()).map(|e| proc_line(e))).collect();
+    t.set("module.would_also_remove", out, ev);
+}
+
+fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
+    let conf = sys.modprobe_conf();
+    let origin_ev = |o: &super::parse::modprobe_d::Origin, v: &str| vec![Evidence::new(o.to_string(), v)];
+    match conf.remove_command(name) {
+        Some((cmd, o)) => t.set("module.remove_command", cmd, origin_ev(o, cmd)),
+        None => t.set("module.remove_command", "", vec![]),
+    }
+    match conf.install_command(name) {
+        Some((cmd, o)) => t.set("module.install_command", cmd, origin_ev(o, cmd)),
+        None => t.set("module.install_command", "", vec![]),
+    }
+    match conf.softdeps(name) {
+        Some((pre, post, o)) => {
+            let text = format!("softdep {name} pre: {} post: {}", pre.join(" "), post.join(" "));
+            t.set("module.softdep_pre", pre, origin_ev(o, &text));
+            t.set("module.softdep_post", post, origin_ev(o, &text));
+        }
+        None => {
+            t.set("module.softdep_pre", Vec::<String>::new(), vec![]);
+            t.set("module.softdep_post", Vec::<String>::new(), vec![]);
+        }
+    }
+    match conf.blacklisted(name) {
+        Some(o) => t.set("module.blacklisted", true, origin_ev(o, &format!("blacklist {name}"))),
+        None => t.set("module.blacklisted", false, vec![]),
+    }
+}

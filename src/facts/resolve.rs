@@ -1,0 +1,156 @@
+//! From what the user typed to module names, in the order modprobe looks:
+//! modprobe.d aliases, loaded and known module names (dashes read as
+//! underscores), `install`/`remove` commands, modules.alias, then aliases of
+//! built-in modules.
+
+use super::name::normalize;
+use super::parse::alias::fnmatch;
+use super::system::System;
+use crate::root::{child, ReadError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Name,
+    Dashed,
+    Alias { source: String },
+}
+
+impl Via {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Via::Name => "name",
+            Via::Dashed => "dashed",
+            Via::Alias { .. } => "alias",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub query: String,
+    pub name: String,
+    pub via: Via,
+}
+
+/// Reads that failed while resolving; if nothing matched, they are why we
+/// cannot say "not found" with confidence.
+pub type Unchecked = Vec<ReadError>;
+
+pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
+    let norm = normalize(query);
+    let direct = |name: &str| Resolved {
+        query: query.to_string(),
+        name: name.to_string(),
+        via: if query == name { Via::Name } else { Via::Dashed },
+    };
+    let aliased = |name: String, source: String| Resolved { query: query.to_string(), name, via: Via::Alias { source } };
+    let mut unchecked = Vec::new();
+
+    let conf_hits: Vec<Resolved> = sys
+        .modprobe_conf()
+        .aliases()
+        .filter(|(p, _, _)| alias_matches(p, &norm))
+        .map(|(_, m, o)| aliased(m.to_string(), o.to_string()))
+        .collect();
+    if !conf_hits.is_empty() {
+        return (dedup(conf_hits), unchecked);
+    }
+
+    let plain = is_plain_name(&norm);
+    if plain {
+        match sys.proc_modules() {
+            Ok(Some(list)) if list.iter().any(|e| e.name == norm) => return (vec![direct(&norm)], unchecked),
+            Ok(_) => {}
+            Err(e) => unchecked.push(e.clone()),
+        }
+        match sys.moddep() {
+            Ok(d) if d.get(&norm).is_some() => return (vec![direct(&norm)], unchecked),
+            Ok(_) => {}
+            Err(e) => unchecked.push(e.clone()),
+        }
+        if let Some(dir) = child("/sys/module", &norm) {
+            if sys.root.exists(&dir) {
+                return (vec![direct(&norm)], unchecked);
+            }
+        }
+        let conf = sys.modprobe_conf();
+        if conf.remove_command(&norm).is_some() || conf.install_command(&norm).is_some() {
+            return (vec![direct(&norm)], unchecked);
+        }
+    }
+
+    match sys.aliases() {
+        Ok(list) => {
+            let hits: Vec<Resolved> = list
+                .iter()
+                .filter(|a| alias_matches(&a.pattern, &norm))
+                .map(|a| {
+                    let src = sys.modules_file("modules.alias").unwrap_or_default();
+                    aliased(a.module.clone(), format!("{src}:{}", a.line))
+                })
+                .collect();
+            if !hits.is_empty() {
+                return (dedup(hits), unchecked);
+            }
+        }
+        Err(e) => unchecked.push(e.clone()),
+    }
+
+    match sys.builtin_modinfo() {
+        Ok(info) => {
+            let mut hits: Vec<Resolved> = info
+                .iter()
+                .filter(|(_, fields)| fields.get("alias").is_some_and(|al| al.iter().any(|p| alias_matches(p, &norm))))
+                .map(|(m, _)| {
+                    let src = sys.modules_file("modules.builtin.modinfo").unwrap_or_default();
+                    aliased(m.clone(), src)
+                })
+                .collect();
+            hits.sort_by(|a, b| a.name.cmp(&b.name));
+            if !hits.is_empty() {
+                return (dedup(hits), unchecked);
+            }
+        }
+        Err(e) => unchecked.push(e.clone()),
+    }
+
+    if plain {
+        if let Ok(b) = sys.builtin() {
+            if b.contains_key(&norm) {
+                return (vec![direct(&norm)], unchecked);
+            }
+        }
+    }
+    // Nothing matched: check the name itself so the verdict can say not-found.
+    (vec![direct(&norm)], unchecked)
+}
+
+/// modprobe compares aliases with dashes read as underscores, except inside
+/// bracket expressions.
+fn alias_matches(pattern: &str, norm_query: &str) -> bool {
+    fnmatch(normalize_alias(pattern).as_bytes(), norm_query.as_bytes())
+}
+
+fn normalize_alias(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_bracket = false;
+    for c in s.chars() {
+        match c {
+            '[' => in_bracket = true,
+            ']' => in_bracket = false,
+            _ => {}
+        }
+        out.push(if c == '-' && !in_bracket { '_' } else { c });
+    }
+    out
+}
+
+fn is_plain_name(n: &str) -> bool {
+    super::name::is_valid_module_name(n)
+}
+
+fn dedup(mut v: Vec<Resolved>) -> Vec<Resolved> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|r| seen.insert(r.name.clone()));
+    v
+}

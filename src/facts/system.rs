@@ -1,0 +1,215 @@
+//! Facts about the whole system, read once per run and only when first needed,
+//! then shared by every module checked (`check a b c`, `scan`).
+
+use super::parse::{alias, builtin, kconfig, moddep, modprobe_d, proc_modules};
+use super::table::Evidence;
+use crate::root::{ReadError, ReadErrorKind, Root};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+/// modprobe.d directories, highest priority first: a file name in an earlier
+/// directory hides the same name in later ones (kmod's rule).
+pub const MODPROBE_D_DIRS: &[&str] = &[
+    "/etc/modprobe.d",
+    "/run/modprobe.d",
+    "/usr/local/lib/modprobe.d",
+    "/usr/lib/modprobe.d",
+    "/lib/modprobe.d",
+];
+
+pub type Loaded<T> = Result<T, ReadError>;
+
+/// Kernel build configuration as far as it matters for unloading.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFacts {
+    /// The file read, or `None` when no config was found.
+    pub source: Option<String>,
+    pub config: kconfig::KernelConfig,
+    /// Paths tried and why each failed, for the report.
+    pub tried: Vec<ReadError>,
+}
+
+impl ConfigFacts {
+    pub fn symbol(&self, sym: &str) -> Option<(bool, Evidence)> {
+        let src = self.source.as_deref()?;
+        match self.config.enabled(sym) {
+            Some((on, line, v)) => {
+                let text = if v == "n" { format!("# {sym} is not set") } else { format!("{sym}={v}") };
+                Some((on, Evidence::new(format!("{src}:{line}"), text)))
+            }
+            // A real config omits symbols whose dependencies are off: that is "no".
+            None => Some((false, Evidence::new(src, format!("{sym} absent")))),
+        }
+    }
+}
+
+pub struct System<'r> {
+    pub root: &'r Root,
+    release: Loaded<(String, Evidence)>,
+    proc_modules: OnceCell<Loaded<Option<Vec<proc_modules::ModuleEntry>>>>,
+    moddep: OnceCell<Loaded<moddep::ModulesDep>>,
+    aliases: OnceCell<Loaded<Vec<alias::Alias>>>,
+    builtin: OnceCell<Loaded<HashMap<String, usize>>>,
+    builtin_modinfo: OnceCell<Loaded<builtin::Modinfo>>,
+    modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
+    config: OnceCell<ConfigFacts>,
+}
+
+impl<'r> System<'r> {
+    /// `release` overrides the running kernel's release, as `modprobe -S` does.
+    pub fn new(root: &'r Root, release: Option<&str>) -> System<'r> {
+        let release = match release {
+            Some(r) => Ok((r.to_string(), Evidence::new("--kernel-release", r))),
+            None => root
+                .read_attr("/proc/sys/kernel/osrelease")
+                .and_then(|r| {
+                    if r.is_empty() || r.contains('/') || r == ".." {
+                        Err(ReadError::new("/proc/sys/kernel/osrelease", ReadErrorKind::Malformed(format!("release {r:?}"))))
+                    } else {
+                        Ok((r.clone(), Evidence::new("/proc/sys/kernel/osrelease", r)))
+                    }
+                }),
+        };
+        System {
+            root,
+            release,
+            proc_modules: OnceCell::new(),
+            moddep: OnceCell::new(),
+            aliases: OnceCell::new(),
+            builtin: OnceCell::new(),
+            builtin_modinfo: OnceCell::new(),
+            modprobe_conf: OnceCell::new(),
+            config: OnceCell::new(),
+        }
+    }
+
+    pub fn release(&self) -> &Loaded<(String, Evidence)> {
+        &self.release
+    }
+
+    /// `/lib/modules/<release>/<file>`.
+    pub fn modules_file(&self, file: &str) -> Loaded<String> {
+        match &self.release {
+            Ok((r, _)) => Ok(format!("/lib/modules/{r}/{file}")),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// `None` when the file does not exist: the kernel has no module support.
+    pub fn proc_modules(&self) -> &Loaded<Option<Vec<proc_modules::ModuleEntry>>> {
+        self.proc_modules.get_or_init(|| match self.root.read_to_string("/proc/modules") {
+            Ok(text) => proc_modules::parse(&text, "/proc/modules").map(Some),
+            Err(e) if e.kind == ReadErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+
+    pub fn moddep(&self) -> &Loaded<moddep::ModulesDep> {
+        self.moddep.get_or_init(|| {
+            let p = self.modules_file("modules.dep")?;
+            moddep::parse(&self.root.read_to_string(&p)?, &p)
+        })
+    }
+
+    pub fn aliases(&self) -> &Loaded<Vec<alias::Alias>> {
+        self.aliases.get_or_init(|| {
+            let p = self.modules_file("modules.alias")?;
+            alias::parse(&self.root.read_to_string(&p)?, &p)
+        })
+    }
+
+    pub fn builtin(&self) -> &Loaded<HashMap<String, usize>> {
+        self.builtin.get_or_init(|| {
+            let p = self.modules_file("modules.builtin")?;
+            builtin::parse_list(&self.root.read_to_string(&p)?, &p)
+        })
+    }
+
+    pub fn builtin_modinfo(&self) -> &Loaded<builtin::Modinfo> {
+        self.builtin_modinfo.get_or_init(|| {
+            let p = self.modules_file("modules.builtin.modinfo")?;
+            builtin::parse_modinfo(&self.root.read_bytes(&p)?, &p)
+        })
+    }
+
+    /// All modprobe.d files, merged in kmod's order. Unreadable files become
+    /// warnings: configuration is advisory for our verdict.
+    pub fn modprobe_conf(&self) -> &modprobe_d::ModprobeConf {
+        self.modprobe_conf.get_or_init(|| {
+            let mut seen = std::collections::BTreeMap::<String, String>::new();
+            for dir in MODPROBE_D_DIRS {
+                let Ok(names) = self.root.read_dir(dir) else { continue };
+                for n in names.into_iter().filter(|n| n.ends_with(".conf")) {
+                    if let Some(p) = crate::root::child(dir, &n) {
+                        seen.entry(n).or_insert(p);
+                    }
+                }
+            }
+            let mut conf = modprobe_d::ModprobeConf::default();
+            for path in seen.values() {
+                match self.root.read_to_string(path) {
+                    Ok(text) => conf.parse_file(&text, path),
+                    Err(e) => conf.warnings.push((e.reason(), modprobe_d::Origin { path: path.clone(), line: 0 })),
+                }
+            }
+            conf
+        })
+    }
+
+    /// Config from `/proc/config.gz`, else `/boot/config-R`, else
+    /// `/lib/modules/R/config`.
+    pub fn config(&self) -> &ConfigFacts {
+        self.config.get_or_init(|| {
+            let mut facts = ConfigFacts::default();
+            let mut candidates = vec!["/proc/config.gz".to_string()];
+            if let Ok((r, _)) = &self.release {
+                candidates.push(format!("/boot/config-{r}"));
+                candidates.push(format!("/lib/modules/{r}/config"));
+            }
+            for path in candidates {
+                let text = self.root.read_bytes(&path).and_then(|bytes| {
+                    if path.ends_with(".gz") {
+                        gunzip_bounded(&bytes, &path)
+                    } else {
+                        String::from_utf8(bytes)
+                            .map_err(|_| ReadError::new(&path, ReadErrorKind::Malformed("not UTF-8".into())))
+                    }
+                });
+                match text {
+                    Ok(t) => {
+                        facts.config = kconfig::parse(&t);
+                        facts.source = Some(path);
+                        break;
+                    }
+                    Err(e) => facts.tried.push(e),
+                }
+            }
+            facts
+        })
+    }
+
+    pub fn read_flag(&self, path: &str) -> Loaded<(bool, Evidence)> {
+        let v = self.root.read_attr(path)?;
+        match v.trim() {
+            "0" => Ok((false, Evidence::new(path, "0"))),
+            "1" => Ok((true, Evidence::new(path, "1"))),
+            other => Err(ReadError::new(path, ReadErrorKind::Malformed(format!("expected 0 or 1, found {other:?}")))),
+        }
+    }
+}
+
+/// Decompresses with a bound, so a gzip bomb posing as a kernel config cannot
+/// exhaust memory.
+pub fn gunzip_bounded(bytes: &[u8], path: &str) -> Loaded<String> {
+    use std::io::Read;
+    const LIMIT: u64 = 16 * 1024 * 1024;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(LIMIT + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ReadError::new(path, ReadErrorKind::Malformed(format!("gzip: {e}"))))?;
+    if out.len() as u64 > LIMIT {
+        return Err(ReadError::new(path, ReadErrorKind::TooLarge { limit: LIMIT }));
+    }
+    String::from_utf8(out).map_err(|_| ReadError::new(path, ReadErrorKind::Malformed("not UTF-8 after gunzip".into())))
+}

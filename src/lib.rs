@@ -1,0 +1,11 @@
+//! kmod-doctor: root (reads) → facts (what is true) → rules (what it means) →
+//! verdict (findings and next steps) → render (text, JSON, Markdown).
+
+pub mod cli;
+pub mod cmd;
+pub mod exit;
+pub mod facts;
+pub mod render;
+pub mod root;
+pub mod rules;
+pub mod verdict;

@@ -1,0 +1,102 @@
+//! Markdown for tickets: renders on GitHub and GitLab, pastes cleanly.
+
+use super::quote::sanitize;
+use super::{symbol, yes_no};
+use crate::verdict::Report;
+use std::fmt::Write;
+
+pub fn render(reports: &[Report]) -> String {
+    let mut out = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n---\n\n");
+        }
+        one(&mut out, r);
+    }
+    out
+}
+
+/// Text inside a table cell: no pipes, no line breaks, no HTML.
+pub fn cell(s: &str) -> String {
+    sanitize(s).replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A code span that survives backticks inside.
+pub fn code(s: &str) -> String {
+    let s = sanitize(s);
+    let mut ticks = 1;
+    while s.contains(&"`".repeat(ticks)) {
+        ticks += 1;
+    }
+    let fence = "`".repeat(ticks);
+    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+fn one(out: &mut String, r: &Report) {
+    let _ = writeln!(out, "## kmod-doctor: {} — {} **{}**\n", code(&r.module), symbol(r.verdict), r.verdict.as_str());
+    let _ = writeln!(out, "> {}\n", r.headline);
+    if let Some(rf) = &r.resolved_from {
+        let how = match rf.via.as_str() {
+            "alias" => format!("an alias ({})", code(rf.source.as_deref().unwrap_or("?"))),
+            _ => "the same name with dashes read as underscores".to_string(),
+        };
+        let _ = writeln!(out, "Asked for {}: {how}.\n", code(&rf.query));
+    }
+    let k = &r.kernel;
+    let _ = writeln!(out, "| Kernel | Tool | Unload | Force-unload | modules_disabled | Tainted |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| {} | kmod-doctor {} | {} | {} | {} | {} |\n",
+        code(k.release.as_deref().unwrap_or("unknown")),
+        env!("CARGO_PKG_VERSION"),
+        yes_no(k.unload_supported),
+        yes_no(k.force_unload_supported),
+        yes_no(k.modules_disabled),
+        match (&k.tainted, &k.taint_flags) {
+            (Some(0), _) => "no".to_string(),
+            (Some(n), Some(f)) => format!("{} ({n})", cell(f)),
+            (Some(n), None) => n.to_string(),
+            (None, _) => "unknown".to_string(),
+        }
+    );
+
+    if !r.findings.is_empty() {
+        let _ = writeln!(out, "### Findings\n");
+        let _ = writeln!(out, "| Rule | Severity | Finding | Evidence |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for f in &r.findings {
+            let ev: Vec<String> = f.evidence.iter().map(|e| format!("{}: {}", code(&e.path), code(&e.value))).collect();
+            let _ = writeln!(out, "| {} | {} | {} | {} |", code(&f.rule), f.severity.as_str(), cell(&f.message), ev.join("<br>"));
+        }
+        out.push('\n');
+    }
+    if !r.unchecked.is_empty() {
+        let _ = writeln!(out, "### Not checked\n");
+        for u in &r.unchecked {
+            let miss: Vec<String> = u.missing.iter().map(|m| format!("{} ({})", code(&m.path), cell(&m.value))).collect();
+            let _ = writeln!(out, "- {} — {}: {}", code(&u.rule), cell(&u.summary), miss.join(", "));
+        }
+        out.push('\n');
+    }
+    if !r.next_steps.is_empty() {
+        let _ = writeln!(out, "### Next steps\n");
+        for (i, s) in r.next_steps.iter().enumerate() {
+            let _ = writeln!(out, "{}. {} — {}", i + 1, code(&s.command), cell(&s.why));
+        }
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(cell("a|b<script>\n"), "a\\|b&lt;script&gt;\\n");
+    }
+}

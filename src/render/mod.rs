@@ -1,0 +1,61 @@
+//! Output. Renderers lay out a finished [`Report`](crate::verdict::Report);
+//! they decide nothing.
+
+pub mod json;
+pub mod markdown;
+pub mod quote;
+pub mod style;
+pub mod text;
+
+use crate::verdict::Verdict;
+
+/// The word and symbol for a verdict, shared by text and Markdown.
+pub fn symbol(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Safe => "✔",
+        Verdict::Caution => "⚠",
+        Verdict::Danger => "‼",
+        Verdict::Blocked => "✖",
+        Verdict::Builtin => "■",
+        Verdict::NotLoaded => "○",
+        Verdict::NotFound => "∅",
+        Verdict::Unknown => "?",
+    }
+}
+
+pub fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+/// Greedy word wrap for prose; words longer than the width stay whole.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wraps_at_width() {
+        let l = super::wrap("aaa bbb ccc ddd", 7);
+        assert_eq!(l, vec!["aaa bbb", "ccc ddd"]);
+        assert_eq!(super::wrap("", 10), Vec::<String>::new());
+    }
+}

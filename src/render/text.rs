@@ -1,0 +1,108 @@
+//! Text for people: the verdict first, then why, then what to do. Fits 80
+//! columns.
+
+use super::quote::sanitize;
+use super::style::Style;
+use super::{symbol, wrap, yes_no};
+use crate::verdict::{Report, Severity};
+use std::fmt::Write;
+
+const WIDTH: usize = 80;
+
+pub fn render(reports: &[Report], style: Style) -> String {
+    let mut out = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        one(&mut out, r, style);
+    }
+    out
+}
+
+fn para(out: &mut String, text: &str, indent: usize) {
+    for line in wrap(text, WIDTH - indent) {
+        let _ = writeln!(out, "{:indent$}{line}", "");
+    }
+}
+
+fn one(out: &mut String, r: &Report, style: Style) {
+    let word = r.verdict.as_str().to_uppercase();
+    let head = format!("{} {word}", symbol(r.verdict));
+    let _ = writeln!(out, "{}  {}", style.verdict(r.verdict, &head), style.heading(&sanitize(&r.module)));
+    para(out, &r.headline, 3);
+    if let Some(rf) = &r.resolved_from {
+        let how = match rf.via.as_str() {
+            "alias" => format!("alias from {}", rf.source.as_deref().unwrap_or("?")),
+            _ => "dashes read as underscores".to_string(),
+        };
+        para(out, &format!("(you asked for {}: {how})", sanitize(&rf.query)), 3);
+    }
+
+    if !r.findings.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Findings"));
+        for f in &r.findings {
+            let mark = match f.severity {
+                Severity::Critical => "‼",
+                Severity::Error => "✖",
+                Severity::Warning => "⚠",
+                Severity::Info => "•",
+            };
+            let _ = writeln!(out, "  {mark} {} {}", f.rule, style.dim(&format!("[{}]", f.severity.as_str())));
+            para(out, &f.message, 4);
+            for e in &f.evidence {
+                let line = format!("{}: {}", e.path, sanitize(&e.value));
+                let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
+            }
+        }
+    }
+
+    if !r.unchecked.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Not checked (could not read)"));
+        for u in &r.unchecked {
+            let _ = writeln!(out, "  ? {}", u.rule);
+            para(out, &u.summary, 4);
+            for m in &u.missing {
+                let line = format!("{}: {}", m.path, sanitize(&m.value));
+                let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
+            }
+        }
+    }
+
+    if !r.next_steps.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Next steps"));
+        for (i, s) in r.next_steps.iter().enumerate() {
+            let n = format!("{:>3}.", i + 1);
+            let _ = writeln!(out, "{n} {}", style.command(&s.command));
+            para(out, &s.why, 6);
+        }
+    }
+
+    let k = &r.kernel;
+    let kline = format!(
+        "Kernel {} · unload {} · force-unload {} · modules_disabled {} · tainted {}",
+        k.release.as_deref().map(sanitize).unwrap_or_else(|| "unknown".into()),
+        yes_no(k.unload_supported),
+        yes_no(k.force_unload_supported),
+        yes_no(k.modules_disabled),
+        match (&k.tainted, &k.taint_flags) {
+            (Some(0), _) => "no".to_string(),
+            (Some(n), Some(f)) => format!("{f} ({n})"),
+            (Some(n), None) => n.to_string(),
+            (None, _) => "unknown".to_string(),
+        }
+    );
+    let _ = writeln!(out);
+    for l in wrap(&kline, WIDTH) {
+        let _ = writeln!(out, "{}", style.dim(&l));
+    }
+}
+
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut c: String = s.chars().take(width.saturating_sub(1)).collect();
+    c.push('…');
+    c
+}

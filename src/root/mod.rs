@@ -1,0 +1,385 @@
+//! The only place that touches the filesystem.
+//!
+//! Every path the tool reads is an absolute *system* path (`/proc/modules`,
+//! `/sys/module/loop/refcnt`) resolved under a root directory. The live system is
+//! the root `/`; a test tree or an unpacked snapshot is any other directory. Symlinks
+//! are followed inside the root and can never escape it, the way a chroot would see
+//! them, so a hostile snapshot cannot make us read the analyst's own files.
+
+mod devices;
+mod error;
+mod record;
+
+pub use devices::{DevKind, DevNum, DEVICES_TSV};
+pub use error::{ReadError, ReadErrorKind};
+pub use record::{Recorded, Recorder};
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Symlink hops allowed while resolving one path (Linux uses 40 too).
+const MAX_SYMLINK_HOPS: usize = 40;
+/// Largest file we agree to read. The biggest legitimate input (modules.alias on a
+/// distribution kernel) is a few MiB; anything far beyond is corrupt or hostile.
+pub const DEFAULT_READ_LIMIT: u64 = 32 * 1024 * 1024;
+
+/// A directory that mirrors the absolute paths of a system.
+#[derive(Debug)]
+pub struct Root {
+    base: PathBuf,
+    live: bool,
+    read_limit: u64,
+    devices: devices::DeviceTable,
+    recorder: Option<Recorder>,
+}
+
+impl Root {
+    /// Opens `dir` as a root. `/` is the live system.
+    pub fn open(dir: &Path) -> Result<Root, ReadError> {
+        let meta = std::fs::metadata(dir).map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
+        if !meta.is_dir() {
+            return Err(ReadError::new(
+                &dir.display().to_string(),
+                ReadErrorKind::Malformed("not a directory".into()),
+            ));
+        }
+        let base = std::fs::canonicalize(dir).map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
+        let live = base == Path::new("/");
+        let mut root = Root {
+            base,
+            live,
+            read_limit: DEFAULT_READ_LIMIT,
+            devices: devices::DeviceTable::default(),
+            recorder: None,
+        };
+        if !live {
+            root.devices = devices::DeviceTable::load(&root);
+        }
+        Ok(root)
+    }
+
+    /// Starts recording every path read, for `snapshot`.
+    pub fn with_recorder(mut self) -> Root {
+        self.recorder = Some(Recorder::default());
+        self
+    }
+
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
+    }
+
+    pub fn set_read_limit(&mut self, limit: u64) {
+        self.read_limit = limit;
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// Reads a whole file as text. Invalid UTF-8 is an error naming the line.
+    pub fn read_to_string(&self, path: &str) -> Result<String, ReadError> {
+        let bytes = self.read_bytes(path)?;
+        String::from_utf8(bytes).map_err(|e| {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            ReadError::new(path, ReadErrorKind::NotUtf8 { line })
+        })
+    }
+
+    /// Reads a small attribute file (sysfs/procfs style) and trims the newline.
+    pub fn read_attr(&self, path: &str) -> Result<String, ReadError> {
+        Ok(self.read_to_string(path)?.trim_end_matches(['\n', '\r']).to_string())
+    }
+
+    /// Reads a whole file, refusing anything larger than the read limit.
+    pub fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        let host = self.resolve(path, true)?;
+        let file = std::fs::File::open(&host).map_err(|e| ReadError::io(path, &e))?;
+        let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
+        if meta.is_dir() {
+            return Err(ReadError::new(path, ReadErrorKind::Malformed("is a directory".into())));
+        }
+        if !meta.is_file() && !self.live {
+            // A FIFO or device node in a snapshot would block or read the analyst's hardware.
+            return Err(ReadError::new(path, ReadErrorKind::Malformed("not a regular file".into())));
+        }
+        let mut buf = Vec::new();
+        // procfs and sysfs report size 0, so the bound is enforced while reading.
+        file.take(self.read_limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| ReadError::io(path, &e))?;
+        if buf.len() as u64 > self.read_limit {
+            return Err(ReadError::new(path, ReadErrorKind::TooLarge { limit: self.read_limit }));
+        }
+        self.note(path, Recorded::File);
+        Ok(buf)
+    }
+
+    /// Names in a directory, sorted for stable output.
+    pub fn read_dir(&self, path: &str) -> Result<Vec<String>, ReadError> {
+        let host = self.resolve(path, true)?;
+        let rd = std::fs::read_dir(&host).map_err(|e| ReadError::io(path, &e))?;
+        let mut names = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| ReadError::io(path, &e))?;
+            names.push(os_to_string(entry.file_name()));
+        }
+        names.sort();
+        self.note(path, Recorded::Dir);
+        Ok(names)
+    }
+
+    /// The raw target of a symlink, not followed.
+    pub fn read_link(&self, path: &str) -> Result<String, ReadError> {
+        let host = self.resolve(path, false)?;
+        let target = std::fs::read_link(&host).map_err(|e| ReadError::io(path, &e))?;
+        self.note(path, Recorded::Link);
+        Ok(os_to_string(target.into_os_string()))
+    }
+
+    /// Whether the path exists (following symlinks inside the root).
+    pub fn exists(&self, path: &str) -> bool {
+        let found = match self.resolve(path, true) {
+            Ok(host) => host.exists(),
+            Err(_) => false,
+        };
+        if found {
+            self.note(path, Recorded::Exists);
+        }
+        found
+    }
+
+    /// Whether the path exists, distinguishing "absent" from "could not look".
+    pub fn probe(&self, path: &str) -> Result<bool, ReadError> {
+        let host = match self.resolve(path, true) {
+            Ok(h) => h,
+            Err(e) if e.kind == ReadErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        match std::fs::symlink_metadata(&host) {
+            Ok(_) => {
+                self.note(path, Recorded::Exists);
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(ReadError::io(path, &e)),
+        }
+    }
+
+    /// Canonical system path of `path` after following symlinks inside the root,
+    /// e.g. `/sys/class/net/eth0` → `/sys/devices/pci0000:00/.../net/eth0`.
+    pub fn canonical(&self, path: &str) -> Result<String, ReadError> {
+        let host = self.resolve(path, true)?;
+        if std::fs::symlink_metadata(&host).is_err() {
+            return Err(ReadError::new(path, ReadErrorKind::NotFound));
+        }
+        Ok(self.system_path(&host))
+    }
+
+    /// Device number of the file a process descriptor points at (`/proc/P/fd/N`),
+    /// or of a device node path. On a snapshot the number comes from the table the
+    /// snapshot recorded, since device nodes are not copied.
+    pub fn device_of(&self, fd_link: &str, target: &str) -> Option<DevNum> {
+        if self.live {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(fd_link).ok()?;
+            let ft = meta.file_type();
+            let kind = if ft.is_char_device() {
+                DevKind::Char
+            } else if ft.is_block_device() {
+                DevKind::Block
+            } else {
+                return None;
+            };
+            let rdev = meta.rdev();
+            let num = DevNum { kind, major: libc::major(rdev), minor: libc::minor(rdev) };
+            if let Some(rec) = &self.recorder {
+                rec.note_device(fd_link, target, num);
+            }
+            Some(num)
+        } else {
+            self.devices.lookup(fd_link, target)
+        }
+    }
+
+    fn note(&self, path: &str, what: Recorded) {
+        if let Some(rec) = &self.recorder {
+            rec.note(path, what);
+        }
+    }
+
+    /// Host path for a system path whose last component is a plain child of an
+    /// already-resolved directory: used by hot loops (fd tables) to avoid
+    /// re-resolving the same prefix for every entry.
+    pub fn resolve_dir(&self, path: &str) -> Result<PathBuf, ReadError> {
+        self.resolve(path, true)
+    }
+
+    /// Maps a system path to a host path, following symlinks inside the root.
+    fn resolve(&self, path: &str, follow_final: bool) -> Result<PathBuf, ReadError> {
+        if !path.starts_with('/') {
+            return Err(ReadError::new(path, ReadErrorKind::Malformed("not an absolute path".into())));
+        }
+        if path.as_bytes().contains(&0) {
+            return Err(ReadError::new(path, ReadErrorKind::Malformed("contains NUL".into())));
+        }
+        if self.live {
+            // The kernel resolves for us; `/` cannot be escaped.
+            return Ok(PathBuf::from(path));
+        }
+        let mut pending: Vec<OsString> = components(Path::new(path));
+        pending.reverse();
+        let mut cur = self.base.clone();
+        let mut hops = 0usize;
+        while let Some(comp) = pending.pop() {
+            if comp == ".." {
+                if cur != self.base {
+                    cur.pop();
+                }
+                continue;
+            }
+            let cand = cur.join(&comp);
+            let is_last = pending.is_empty();
+            let meta = match std::fs::symlink_metadata(&cand) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if is_last {
+                        return Ok(cand);
+                    }
+                    return Err(ReadError::new(path, ReadErrorKind::NotFound));
+                }
+                Err(e) => return Err(ReadError::io(path, &e)),
+            };
+            if meta.file_type().is_symlink() && (!is_last || follow_final) {
+                hops += 1;
+                if hops > MAX_SYMLINK_HOPS {
+                    return Err(ReadError::new(path, ReadErrorKind::SymlinkLoop));
+                }
+                let target = std::fs::read_link(&cand).map_err(|e| ReadError::io(path, &e))?;
+                if let Some(rec) = &self.recorder {
+                    rec.note(&self.system_path(&cand), Recorded::Link);
+                }
+                let mut tcomps = components(&target);
+                if target.is_absolute() {
+                    cur = self.base.clone();
+                }
+                tcomps.reverse();
+                pending.extend(tcomps);
+                continue;
+            }
+            cur = cand;
+        }
+        Ok(cur)
+    }
+
+    /// System path (`/sys/...`) of a host path under the base.
+    fn system_path(&self, host: &Path) -> String {
+        match host.strip_prefix(&self.base) {
+            Ok(rel) => format!("/{}", rel.display()),
+            Err(_) => host.display().to_string(),
+        }
+    }
+}
+
+fn components(p: &Path) -> Vec<OsString> {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Names are shown to people and matched as text; bytes that are not UTF-8 are
+/// kept visible as escapes rather than dropped.
+pub fn os_to_string(s: OsString) -> String {
+    match s.into_string() {
+        Ok(s) => s,
+        Err(raw) => String::from_utf8_lossy(raw.as_bytes()).into_owned(),
+    }
+}
+
+/// Joins a trusted directory and one untrusted name, refusing names that would
+/// change the directory (`..`, `/`, NUL, empty).
+pub fn child(dir: &str, name: &str) -> Option<String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return None;
+    }
+    Some(format!("{}/{}", dir.trim_end_matches('/'), name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tree() -> (tempfile::TempDir, Root) {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("sys/devices/x")).unwrap();
+        std::fs::create_dir_all(t.path().join("sys/class/net")).unwrap();
+        std::fs::write(t.path().join("sys/devices/x/attr"), "v\n").unwrap();
+        symlink("../../devices/x", t.path().join("sys/class/net/eth0")).unwrap();
+        symlink("/etc/passwd", t.path().join("sys/class/net/abs")).unwrap();
+        symlink("../../../../../../../../etc/passwd", t.path().join("sys/class/net/up")).unwrap();
+        symlink("loop2", t.path().join("sys/class/net/loop1")).unwrap();
+        symlink("loop1", t.path().join("sys/class/net/loop2")).unwrap();
+        let r = Root::open(t.path()).unwrap();
+        (t, r)
+    }
+
+    #[test]
+    fn relative_links_resolve_inside_root() {
+        let (_t, r) = tree();
+        assert_eq!(r.read_attr("/sys/class/net/eth0/attr").unwrap(), "v");
+        assert_eq!(r.canonical("/sys/class/net/eth0").unwrap(), "/sys/devices/x");
+        assert_eq!(r.read_link("/sys/class/net/eth0").unwrap(), "../../devices/x");
+    }
+
+    #[test]
+    fn links_cannot_escape() {
+        let (_t, r) = tree();
+        // Both resolve to <root>/etc/passwd, which does not exist in the tree.
+        assert_eq!(r.read_to_string("/sys/class/net/abs").unwrap_err().kind, ReadErrorKind::NotFound);
+        assert_eq!(r.read_to_string("/sys/class/net/up").unwrap_err().kind, ReadErrorKind::NotFound);
+        assert_eq!(r.read_to_string("/../../etc/passwd").unwrap_err().kind, ReadErrorKind::NotFound);
+    }
+
+    #[test]
+    fn loops_are_errors() {
+        let (_t, r) = tree();
+        let e = r.read_to_string("/sys/class/net/loop1").unwrap_err();
+        assert_eq!(e.kind, ReadErrorKind::SymlinkLoop);
+        assert!(e.to_string().contains("/sys/class/net/loop1"));
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        let (t, mut r) = tree();
+        std::fs::write(t.path().join("big"), vec![b'a'; 100]).unwrap();
+        r.set_read_limit(10);
+        assert!(matches!(r.read_bytes("/big").unwrap_err().kind, ReadErrorKind::TooLarge { .. }));
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let (t, r) = tree();
+        std::fs::write(t.path().join("bad"), b"ok\nok\n\xff\n").unwrap();
+        assert_eq!(r.read_to_string("/bad").unwrap_err().kind, ReadErrorKind::NotUtf8 { line: 3 });
+    }
+
+    #[test]
+    fn child_refuses_traversal() {
+        assert_eq!(child("/sys/module", "loop").as_deref(), Some("/sys/module/loop"));
+        for bad in ["", ".", "..", "a/b", "a\0"] {
+            assert!(child("/sys/module", bad).is_none(), "{bad:?}");
+        }
+    }
+}

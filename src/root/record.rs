@@ -1,0 +1,46 @@
+//! What a run read, so `snapshot` can copy exactly that and nothing else.
+
+use super::DevNum;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Recorded {
+    /// Only existence was tested.
+    Exists,
+    Link,
+    Dir,
+    File,
+}
+
+#[derive(Debug, Default)]
+pub struct Recorder {
+    paths: RefCell<BTreeMap<String, Recorded>>,
+    devices: RefCell<BTreeMap<String, DevNum>>,
+}
+
+impl Recorder {
+    pub(super) fn note(&self, path: &str, what: Recorded) {
+        let mut p = self.paths.borrow_mut();
+        let e = p.entry(path.to_string()).or_insert(what);
+        if what > *e {
+            *e = what;
+        }
+    }
+
+    pub(super) fn note_device(&self, fd_link: &str, target: &str, num: DevNum) {
+        let mut d = self.devices.borrow_mut();
+        d.insert(fd_link.to_string(), num);
+        if target.starts_with("/dev/") {
+            d.insert(target.to_string(), num);
+        }
+    }
+
+    pub fn paths(&self) -> BTreeMap<String, Recorded> {
+        self.paths.borrow().clone()
+    }
+
+    pub fn devices(&self) -> BTreeMap<String, DevNum> {
+        self.devices.borrow().clone()
+    }
+}

@@ -1,0 +1,160 @@
+use super::report::*;
+use super::Verdict;
+use crate::facts::{Evidence, Fact, FactTable};
+use crate::rules::condition::{eval, Tri};
+use crate::rules::{RuleSet, Step};
+
+/// Runs every rule over the facts of one module.
+pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
+    let mut findings = Vec::new();
+    let mut unchecked = Vec::new();
+    let mut steps: Vec<(u32, NextStep)> = Vec::new();
+
+    for rule in &rules.rules {
+        let mut used = Vec::new();
+        match eval(&rule.when, facts, &mut used) {
+            Tri::True => {
+                findings.push(Finding {
+                    rule: rule.id.clone(),
+                    severity: rule.severity,
+                    verdict: rule.verdict,
+                    message: rule.message.message(facts, None),
+                    evidence: evidence(facts, &used),
+                });
+                for s in &rule.steps {
+                    expand(s, facts, &mut steps);
+                }
+            }
+            Tri::Unknown => unchecked.push(Unchecked {
+                rule: rule.id.clone(),
+                summary: rule.summary.clone(),
+                verdict: rule.verdict,
+                missing: missing(facts, &used),
+            }),
+            Tri::False => {}
+        }
+    }
+
+    let verdict = decide(&findings, &unchecked);
+    for vs in &rules.verdict_steps {
+        let applies = vs.when.as_ref().is_none_or(|w| eval(w, facts, &mut Vec::new()) == Tri::True);
+        if vs.verdicts.contains(&verdict) && applies {
+            expand(&vs.step, facts, &mut steps);
+        }
+    }
+    steps.sort_by_key(|(phase, _)| *phase);
+    let mut next_steps: Vec<NextStep> = Vec::new();
+    for (_, s) in steps {
+        if !next_steps.iter().any(|x| x.command == s.command) {
+            next_steps.push(s);
+        }
+    }
+
+    Report {
+        module: facts.str("module.name").unwrap_or_default().to_string(),
+        resolved_from: resolved_from(facts),
+        verdict,
+        headline: verdict.headline().to_string(),
+        findings,
+        unchecked,
+        next_steps,
+        kernel: KernelInfo {
+            release: facts.str("kernel.release").map(str::to_string),
+            module_support: facts.bool("kernel.module_support"),
+            unload_supported: facts.bool("kernel.unload_supported"),
+            force_unload_supported: facts.bool("kernel.force_unload_supported"),
+            modules_disabled: facts.bool("kernel.modules_disabled"),
+            tainted: facts.int("kernel.tainted"),
+            taint_flags: facts.str("kernel.taint_flags").map(str::to_string),
+            config_source: facts.str("kernel.config_source").filter(|s| !s.is_empty()).map(str::to_string),
+        },
+        module_info: ModuleInfo {
+            loaded: facts.bool("module.loaded"),
+            builtin: facts.bool("module.builtin"),
+            state: facts.str("module.state").map(str::to_string),
+            refcount: facts.int("module.refcount"),
+            holders: facts.list("module.holders").to_vec(),
+            unexplained_refs: facts.int("module.unexplained_refs"),
+            permanent: facts.bool("module.permanent"),
+            size: facts.int("module.size"),
+            taint: facts.str("module.taint").filter(|s| !s.is_empty()).map(str::to_string),
+            path: facts.str("module.path").map(str::to_string),
+            dependencies: facts.list("module.dependencies").to_vec(),
+            would_also_remove: facts.list("module.would_also_remove").to_vec(),
+            removal_order: facts.list("module.removal_order").to_vec(),
+            drivers: facts.list("module.drivers").to_vec(),
+            bound_devices: facts.list("module.bound_devices").to_vec(),
+        },
+    }
+}
+
+/// The verdict of the most precedent finding; `unknown` when a rule that could
+/// have given a more severe answer could not be evaluated, unless the finding
+/// already proves a refusal or a danger (that keeps its severity and the
+/// report lists what was not checked).
+fn decide(findings: &[Finding], unchecked: &[Unchecked]) -> Verdict {
+    let fired = findings.iter().filter_map(|f| f.verdict).max_by_key(|v| v.rank());
+    let worst_unchecked = unchecked.iter().filter_map(|u| u.verdict).max_by_key(|v| v.rank());
+    match (fired, worst_unchecked) {
+        (None, _) => Verdict::Unknown,
+        (Some(v), None) => v,
+        (Some(v), Some(_)) if matches!(v, Verdict::Blocked | Verdict::Danger) => v,
+        (Some(v), Some(u)) if u.rank() > v.rank() => Verdict::Unknown,
+        (Some(v), Some(_)) => v,
+    }
+}
+
+fn expand(s: &Step, facts: &FactTable, out: &mut Vec<(u32, NextStep)>) {
+    match s.for_each {
+        None => out.push((s.phase, NextStep { command: s.command.command(facts, None), why: s.why.message(facts, None) })),
+        Some(key) => {
+            for item in facts.list(key) {
+                out.push((
+                    s.phase,
+                    NextStep { command: s.command.command(facts, Some(item)), why: s.why.message(facts, Some(item)) },
+                ));
+            }
+        }
+    }
+}
+
+fn evidence(facts: &FactTable, used: &[&'static str]) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = Vec::new();
+    for k in used {
+        if let Some(Fact::Known { evidence, .. }) = facts.get(k) {
+            for e in evidence {
+                if !out.contains(e) {
+                    out.push(e.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn missing(facts: &FactTable, used: &[&'static str]) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = Vec::new();
+    for k in used {
+        let e = match facts.get(k) {
+            Some(Fact::Unread(err)) => Evidence::new(&err.path, err.reason()),
+            Some(Fact::Known { .. }) => continue,
+            None => Evidence::new(*k, "not gathered"),
+        };
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+fn resolved_from(facts: &FactTable) -> Option<ResolvedFrom> {
+    let via = facts.str("module.resolved_via")?;
+    if via == "name" {
+        return None;
+    }
+    Some(ResolvedFrom {
+        query: facts.str("module.query").unwrap_or_default().to_string(),
+        via: via.to_string(),
+        source: facts.str("module.alias_source").filter(|s| !s.is_empty()).map(str::to_string),
+    })
+}

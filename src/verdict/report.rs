@@ -1,0 +1,89 @@
+//! Everything a renderer prints, already decided. Renderers only lay it out.
+
+use super::{Severity, Verdict};
+use crate::facts::Evidence;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    /// The verdict this finding pushes towards, if any.
+    pub verdict: Option<Verdict>,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A rule that could not be evaluated because facts it needs were unreadable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unchecked {
+    pub rule: String,
+    pub summary: String,
+    pub verdict: Option<Verdict>,
+    /// The paths that could not be read and why.
+    pub missing: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextStep {
+    pub command: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedFrom {
+    /// What the user typed.
+    pub query: String,
+    /// `dashed` or `alias`.
+    pub via: String,
+    /// For aliases, the file and line that define it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// Kernel-wide facts every report carries. `None` is "could not be read".
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelInfo {
+    pub release: Option<String>,
+    pub module_support: Option<bool>,
+    pub unload_supported: Option<bool>,
+    pub force_unload_supported: Option<bool>,
+    pub modules_disabled: Option<bool>,
+    pub tainted: Option<i64>,
+    pub taint_flags: Option<String>,
+    /// The kernel config file read, `None` when none was found.
+    pub config_source: Option<String>,
+}
+
+/// The module's own numbers, for tables and scripts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleInfo {
+    pub loaded: Option<bool>,
+    pub builtin: Option<bool>,
+    pub state: Option<String>,
+    pub refcount: Option<i64>,
+    pub holders: Vec<String>,
+    pub unexplained_refs: Option<i64>,
+    pub permanent: Option<bool>,
+    pub size: Option<i64>,
+    pub taint: Option<String>,
+    pub path: Option<String>,
+    pub dependencies: Vec<String>,
+    pub would_also_remove: Vec<String>,
+    pub removal_order: Vec<String>,
+    pub drivers: Vec<String>,
+    pub bound_devices: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub module: String,
+    pub resolved_from: Option<ResolvedFrom>,
+    pub verdict: Verdict,
+    pub headline: String,
+    pub findings: Vec<Finding>,
+    pub unchecked: Vec<Unchecked>,
+    pub next_steps: Vec<NextStep>,
+    pub kernel: KernelInfo,
+    pub module_info: ModuleInfo,
+}
