@@ -199,6 +199,7 @@ fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &S
     }
 
     drivers(sys, dir, t);
+    modalias_devices(sys, name, t);
     removal_order(sys, name, t);
     would_also_remove(sys, name, t);
 }
@@ -236,6 +237,36 @@ fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
     let ev = if names.is_empty() { vec![Evidence::new(&ddir, "absent or empty")] } else { vec![Evidence::new(&ddir, names.join(" "))] };
     t.set("module.drivers", names, ev);
     t.set("module.bound_devices", devices, dev_ev);
+}
+
+/// Devices whose modalias matches one of the module's aliases: udev would load
+/// the module again for them on the next uevent.
+fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
+    let key = "module.modalias_devices";
+    let patterns: Vec<&str> = match sys.aliases() {
+        Ok(a) => a.iter().filter(|a| a.module == name).map(|a| a.pattern.as_str()).collect(),
+        Err(e) => return t.unread(key, e.clone()),
+    };
+    if patterns.is_empty() {
+        let src = sys.modules_file("modules.alias").unwrap_or_default();
+        return t.set(key, Vec::<String>::new(), vec![Evidence::new(src, format!("no aliases for {name}"))]);
+    }
+    let devices = match sys.modaliases() {
+        Ok(d) => d,
+        Err(e) => return t.unread(key, e.clone()),
+    };
+    let mut found = Vec::new();
+    let mut ev = Vec::new();
+    for (dev, alias) in devices {
+        if patterns.iter().any(|p| super::parse::alias::fnmatch(p.as_bytes(), alias.as_bytes())) {
+            found.push(dev.trim_start_matches("/sys/devices/").to_string());
+            ev.push(Evidence::new(format!("{dev}/modalias"), alias.clone()));
+        }
+    }
+    if ev.is_empty() {
+        ev.push(Evidence::new("/sys/devices/**/modalias", format!("{} devices, none matching", devices.len())));
+    }
+    t.set(key, found, ev);
 }
 
 /// Loaded modules by name, for walking holder and dependency graphs.

@@ -53,6 +53,7 @@ pub struct System<'r> {
     builtin_modinfo: OnceCell<Loaded<builtin::Modinfo>>,
     modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
     config: OnceCell<ConfigFacts>,
+    modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
 }
 
 impl<'r> System<'r> {
@@ -80,6 +81,7 @@ impl<'r> System<'r> {
             builtin_modinfo: OnceCell::new(),
             modprobe_conf: OnceCell::new(),
             config: OnceCell::new(),
+            modaliases: OnceCell::new(),
         }
     }
 
@@ -185,6 +187,24 @@ impl<'r> System<'r> {
                 }
             }
             facts
+        })
+    }
+
+    /// Every device's modalias, as (device path, modalias): what udev matches
+    /// against modules.alias when a device appears.
+    pub fn modaliases(&self) -> &Loaded<Vec<(String, String)>> {
+        self.modaliases.get_or_init(|| {
+            let files = self.root.find_named("/sys/devices", "modalias", 12)?;
+            let mut out = Vec::new();
+            for f in files {
+                if let Ok(v) = self.root.read_attr(&f) {
+                    if !v.is_empty() {
+                        let dev = f.trim_end_matches("/modalias").to_string();
+                        out.push((dev, v));
+                    }
+                }
+            }
+            Ok(out)
         })
     }
 

@@ -209,6 +209,22 @@ impl Root {
         }
     }
 
+    /// System paths of every file called `name` below `dir`, without following
+    /// symlinks (sysfs is full of cycles), at most `max_depth` levels down.
+    pub fn find_named(&self, dir: &str, name: &str, max_depth: usize) -> Result<Vec<String>, ReadError> {
+        let host = self.resolve(dir, true)?;
+        std::fs::symlink_metadata(&host).map_err(|e| ReadError::io(dir, &e))?;
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(&host).max_depth(max_depth).follow_links(false) {
+            let Ok(entry) = entry else { continue };
+            if entry.file_type().is_file() && entry.file_name() == name {
+                out.push(self.system_path(entry.path()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     fn note(&self, path: &str, what: Recorded) {
         if let Some(rec) = &self.recorder {
             rec.note(path, what);
