@@ -69,4 +69,16 @@ pub enum Command {
     },
     /// List every rule: id, severity, verdict effect and summary
     Rules,
+    /// Capture what the verdict reads into a root that --root accepts (for support tickets)
+    Snapshot {
+        /// Write a .tar.gz archive here
+        #[arg(short = 'o', long = "output", value_name = "FILE.tar.gz", conflicts_with = "dir")]
+        output: Option<PathBuf>,
+        /// Write an unpacked tree into this (new or empty) directory instead
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Modules to capture facts for (default: every loaded module)
+        #[arg(value_name = "MODULE")]
+        modules: Vec<String>,
+    },
 }

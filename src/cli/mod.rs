@@ -33,6 +33,14 @@ pub fn run() -> Exit {
     let result = match &args.command {
         Command::Check { modules } => crate::cmd::check::run(&cfg, modules),
         Command::Rules => crate::cmd::rules::run(&cfg),
+        Command::Snapshot { output, dir, modules } => {
+            let dest = match (output, dir) {
+                (_, Some(d)) => crate::cmd::snapshot::Dest::Dir(d.clone()),
+                (Some(o), None) => crate::cmd::snapshot::Dest::Archive(o.clone()),
+                (None, None) => crate::cmd::snapshot::Dest::Archive("kmod-doctor-snapshot.tar.gz".into()),
+            };
+            crate::cmd::snapshot::run(&cfg, modules, dest)
+        }
     };
     match result {
         Ok(code) => code,

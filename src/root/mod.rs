@@ -118,7 +118,7 @@ impl Root {
         if buf.len() as u64 > self.read_limit {
             return Err(ReadError::new(path, ReadErrorKind::TooLarge { limit: self.read_limit }));
         }
-        self.note(path, Recorded::File);
+        self.note(&host, Recorded::File);
         Ok(buf)
     }
 
@@ -132,7 +132,7 @@ impl Root {
             names.push(os_to_string(entry.file_name()));
         }
         names.sort();
-        self.note(path, Recorded::Dir);
+        self.note(&host, Recorded::Dir);
         Ok(names)
     }
 
@@ -140,7 +140,7 @@ impl Root {
     pub fn read_link(&self, path: &str) -> Result<String, ReadError> {
         let host = self.resolve(path, false)?;
         let target = std::fs::read_link(&host).map_err(|e| ReadError::io(path, &e))?;
-        self.note(path, Recorded::Link);
+        self.note(&host, Recorded::Link);
         Ok(os_to_string(target.into_os_string()))
     }
 
@@ -151,7 +151,9 @@ impl Root {
             Err(_) => false,
         };
         if found {
-            self.note(path, Recorded::Exists);
+            if let Ok(host) = self.resolve(path, true) {
+                self.note(&host, Recorded::Exists);
+            }
         }
         found
     }
@@ -165,7 +167,7 @@ impl Root {
         };
         match std::fs::symlink_metadata(&host) {
             Ok(_) => {
-                self.note(path, Recorded::Exists);
+                self.note(&host, Recorded::Exists);
                 Ok(true)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -225,9 +227,11 @@ impl Root {
         Ok(out)
     }
 
-    fn note(&self, path: &str, what: Recorded) {
+    /// Records a read under its canonical system path; the symlinks crossed on
+    /// the way were recorded during resolution.
+    fn note(&self, host: &Path, what: Recorded) {
         if let Some(rec) = &self.recorder {
-            rec.note(path, what);
+            rec.note(&self.system_path(host), what);
         }
     }
 
@@ -246,8 +250,9 @@ impl Root {
         if path.as_bytes().contains(&0) {
             return Err(ReadError::new(path, ReadErrorKind::Malformed("contains NUL".into())));
         }
-        if self.live {
-            // The kernel resolves for us; `/` cannot be escaped.
+        if self.live && self.recorder.is_none() {
+            // The kernel resolves for us; `/` cannot be escaped. When recording
+            // we resolve by hand so that every symlink crossed is captured.
             return Ok(PathBuf::from(path));
         }
         let mut pending: Vec<OsString> = components(Path::new(path));
@@ -281,6 +286,10 @@ impl Root {
                 let target = std::fs::read_link(&cand).map_err(|e| ReadError::io(path, &e))?;
                 if let Some(rec) = &self.recorder {
                     rec.note(&self.system_path(&cand), Recorded::Link);
+                }
+                if self.live && target.to_str().is_some_and(|t| t.contains(":[")) {
+                    // A magic link such as socket:[123] leads nowhere in a tree.
+                    return Err(ReadError::new(path, ReadErrorKind::NotFound));
                 }
                 let mut tcomps = components(&target);
                 if target.is_absolute() {
