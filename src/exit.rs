@@ -38,7 +38,11 @@ impl Exit {
     /// With several modules the most severe verdict wins; verdict codes are
     /// numbered so that a larger code is more severe.
     pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Exit {
-        verdicts.into_iter().map(Exit::from_verdict).max().unwrap_or(Exit::Safe)
+        verdicts
+            .into_iter()
+            .map(Exit::from_verdict)
+            .max()
+            .unwrap_or(Exit::Safe)
     }
 
     pub fn code(self) -> u8 {
@@ -47,13 +51,28 @@ impl Exit {
 
     /// (code, meaning) for the README and the man page.
     pub const TABLE: &'static [(u8, &'static str)] = &[
-        (0, "safe: every module checked can be unloaded and nothing uses it"),
-        (1, "the tool failed (unreadable root, malformed rule file, output error)"),
-        (2, "usage error: bad option, invalid module name, unparsable input"),
+        (
+            0,
+            "safe: every module checked can be unloaded and nothing uses it",
+        ),
+        (
+            1,
+            "the tool failed (unreadable root, malformed rule file, output error)",
+        ),
+        (
+            2,
+            "usage error: bad option, invalid module name, unparsable input",
+        ),
         (10, "not-loaded: nothing to unload"),
         (11, "caution: can be unloaded, with side effects"),
-        (12, "danger: the kernel would accept, but something in use goes down"),
-        (13, "unknown: evidence needed for a verdict could not be read"),
+        (
+            12,
+            "danger: the kernel would accept, but something in use goes down",
+        ),
+        (
+            13,
+            "unknown: evidence needed for a verdict could not be read",
+        ),
         (14, "blocked: the kernel will refuse the removal now"),
         (15, "builtin: compiled into the kernel, cannot be unloaded"),
         (16, "not-found: no such module or alias"),
@@ -66,9 +85,18 @@ mod tests {
 
     #[test]
     fn worst_wins_and_codes_are_distinct() {
-        assert_eq!(Exit::worst([Verdict::Safe, Verdict::Blocked, Verdict::Caution]), Exit::Blocked);
-        assert_eq!(Exit::worst([Verdict::NotLoaded, Verdict::Safe]), Exit::NotLoaded);
-        let mut codes: Vec<u8> = Verdict::ALL.iter().map(|v| Exit::from_verdict(*v).code()).collect();
+        assert_eq!(
+            Exit::worst([Verdict::Safe, Verdict::Blocked, Verdict::Caution]),
+            Exit::Blocked
+        );
+        assert_eq!(
+            Exit::worst([Verdict::NotLoaded, Verdict::Safe]),
+            Exit::NotLoaded
+        );
+        let mut codes: Vec<u8> = Verdict::ALL
+            .iter()
+            .map(|v| Exit::from_verdict(*v).code())
+            .collect();
         codes.extend([Exit::Failure.code(), Exit::Usage.code()]);
         let n = codes.len();
         codes.sort();

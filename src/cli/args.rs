@@ -46,7 +46,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
     /// Kernel release whose module tree to read (default: the running kernel's, as modprobe -S)
-    #[arg(short = 'S', long = "kernel-release", global = true, value_name = "VER")]
+    #[arg(
+        short = 'S',
+        long = "kernel-release",
+        global = true,
+        value_name = "VER"
+    )]
     pub kernel_release: Option<String>,
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
@@ -72,7 +77,12 @@ pub enum Command {
     /// Capture what the verdict reads into a root that --root accepts (for support tickets)
     Snapshot {
         /// Write a .tar.gz archive here
-        #[arg(short = 'o', long = "output", value_name = "FILE.tar.gz", conflicts_with = "dir")]
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE.tar.gz",
+            conflicts_with = "dir"
+        )]
         output: Option<PathBuf>,
         /// Write an unpacked tree into this (new or empty) directory instead
         #[arg(long, value_name = "DIR")]

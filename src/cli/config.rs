@@ -26,15 +26,23 @@ pub enum ConfigError {
 
 impl Config {
     pub fn from_args(g: &GlobalArgs) -> Result<Config, ConfigError> {
-        if let Some(r) = &g.kernel_release {
-            if r.is_empty() || r.contains('/') || r == "." || r == ".." || r.chars().any(char::is_control) {
-                return Err(ConfigError::Usage(format!("invalid kernel release {r:?}")));
-            }
+        if let Some(r) = &g.kernel_release
+            && (r.is_empty()
+                || r.contains('/')
+                || r == "."
+                || r == ".."
+                || r.chars().any(char::is_control))
+        {
+            return Err(ConfigError::Usage(format!("invalid kernel release {r:?}")));
         }
-        let (root, unpacked) = crate::cmd::snapshot::open_root(&g.root).map_err(ConfigError::Failure)?;
-        let mut rules = RuleSet::builtin().map_err(|e| ConfigError::Failure(format!("built-in rules: {e}")))?;
+        let (root, unpacked) =
+            crate::cmd::snapshot::open_root(&g.root).map_err(ConfigError::Failure)?;
+        let mut rules =
+            RuleSet::builtin().map_err(|e| ConfigError::Failure(format!("built-in rules: {e}")))?;
         if let Some(dir) = &g.rules_dir {
-            rules.add_dir(dir).map_err(|e| ConfigError::Failure(format!("site rules: {e}")))?;
+            rules
+                .add_dir(dir)
+                .map_err(|e| ConfigError::Failure(format!("site rules: {e}")))?;
         }
         let color = g.format == Format::Text
             && style::decide(

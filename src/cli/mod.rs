@@ -14,7 +14,9 @@ pub fn run() -> Exit {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Exit::Safe,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Safe
+                }
                 _ => Exit::Usage,
             };
         }
@@ -33,11 +35,17 @@ pub fn run() -> Exit {
     let result = match &args.command {
         Command::Check { modules } => crate::cmd::check::run(&cfg, modules),
         Command::Rules => crate::cmd::rules::run(&cfg),
-        Command::Snapshot { output, dir, modules } => {
+        Command::Snapshot {
+            output,
+            dir,
+            modules,
+        } => {
             let dest = match (output, dir) {
                 (_, Some(d)) => crate::cmd::snapshot::Dest::Dir(d.clone()),
                 (Some(o), None) => crate::cmd::snapshot::Dest::Archive(o.clone()),
-                (None, None) => crate::cmd::snapshot::Dest::Archive("kmod-doctor-snapshot.tar.gz".into()),
+                (None, None) => {
+                    crate::cmd::snapshot::Dest::Archive("kmod-doctor-snapshot.tar.gz".into())
+                }
             };
             crate::cmd::snapshot::run(&cfg, modules, dest)
         }
@@ -60,9 +68,90 @@ pub struct CmdError {
 
 impl CmdError {
     pub fn usage(m: impl Into<String>) -> CmdError {
-        CmdError { exit: Exit::Usage, message: m.into() }
+        CmdError {
+            exit: Exit::Usage,
+            message: m.into(),
+        }
     }
     pub fn failure(m: impl Into<String>) -> CmdError {
-        CmdError { exit: Exit::Failure, message: m.into() }
+        CmdError {
+            exit: Exit::Failure,
+            message: m.into(),
+        }
     }
+}
+
+/// The man page, generated from the clap definition so it cannot drift.
+pub fn man_page() -> Vec<u8> {
+    use clap::CommandFactory;
+    let cmd = Args::command();
+    let man = clap_mangen::Man::new(cmd.clone()).section("8");
+    let mut out = Vec::new();
+    let _ = man.render_title(&mut out);
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    let _ = man.render_options_section(&mut out);
+    let _ = man.render_subcommands_section(&mut out);
+    for sub in cmd.get_subcommands() {
+        out.extend_from_slice(
+            format!(
+                ".SH \"{}\"\n",
+                format!("kmod-doctor {}", sub.get_name()).to_uppercase()
+            )
+            .as_bytes(),
+        );
+        if let Some(a) = sub.get_about() {
+            out.extend_from_slice(format!("{}\n", roff_escape(&a.to_string())).as_bytes());
+        }
+        for arg in sub.get_arguments() {
+            let names: Vec<String> = arg
+                .get_short()
+                .map(|s| format!("\\-{s}"))
+                .into_iter()
+                .chain(arg.get_long().map(|l| format!("\\-\\-{l}")))
+                .collect();
+            let label = if names.is_empty() {
+                format!("<{}>", arg.get_id().as_str().to_uppercase())
+            } else {
+                names.join(", ")
+            };
+            out.extend_from_slice(format!(".TP\n\\fB{label}\\fR\n").as_bytes());
+            if let Some(h) = arg.get_help() {
+                out.extend_from_slice(format!("{}\n", roff_escape(&h.to_string())).as_bytes());
+            }
+        }
+    }
+    out.extend_from_slice(b".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in crate::exit::Exit::TABLE {
+        out.extend_from_slice(
+            format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(meaning)).as_bytes(),
+        );
+    }
+    out.extend_from_slice(
+        b"With several modules the most severe verdict wins (the largest code).\n",
+    );
+    out.extend_from_slice(
+        b".SH FILES\nEverything is read under \\fB\\-\\-root\\fR: /proc/modules, /proc/sys/kernel/{osrelease,tainted,modules_disabled}, /proc/config.gz, /sys/module, /sys/bus, /sys/devices, /lib/modules/RELEASE/modules.{dep,alias,builtin,builtin.modinfo,devname}, /etc/modprobe.d, /run/modprobe.d, /usr/lib/modprobe.d, /lib/modprobe.d, /boot/config\\-RELEASE.\n",
+    );
+    out.extend_from_slice(
+        b".SH \"SEE ALSO\"\nmodprobe(8), rmmod(8), lsmod(8), modinfo(8), modprobe.d(5)\n",
+    );
+    let _ = man.render_version_section(&mut out);
+    out
+}
+
+fn roff_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('-', "\\-")
+        .lines()
+        .map(|l| {
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

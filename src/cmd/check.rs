@@ -1,10 +1,10 @@
 //! `kmod-doctor check MODULE...`
 
+use crate::cli::CmdError;
 use crate::cli::args::Format;
 use crate::cli::config::Config;
-use crate::cli::CmdError;
 use crate::exit::Exit;
-use crate::facts::{self, name, System};
+use crate::facts::{self, System, name};
 use crate::render;
 use crate::verdict::{self, Report};
 

@@ -1,8 +1,8 @@
 //! `kmod-doctor rules`: what the verdicts are made of.
 
+use crate::cli::CmdError;
 use crate::cli::args::Format;
 use crate::cli::config::Config;
-use crate::cli::CmdError;
 use crate::exit::Exit;
 use std::fmt::Write;
 
@@ -26,7 +26,8 @@ pub fn run(cfg: &Config) -> Result<Exit, CmdError> {
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
         Format::Markdown => {
-            let mut s = String::from("| Rule | Severity | Verdict | Summary |\n|---|---|---|---|\n");
+            let mut s =
+                String::from("| Rule | Severity | Verdict | Summary |\n|---|---|---|---|\n");
             for r in rules {
                 let _ = writeln!(
                     s,

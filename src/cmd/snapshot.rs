@@ -18,7 +18,10 @@ pub const MAX_ENTRIES: usize = 500_000;
 /// temporary directory that lives as long as the returned guard.
 pub fn open_root(path: &Path) -> Result<(Root, Option<tempfile::TempDir>), String> {
     let is_archive = path.is_file()
-        && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"));
+        && path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"));
     if is_archive {
         let tmp = tempfile::Builder::new()
             .prefix("kmod-doctor-root.")
@@ -32,7 +35,8 @@ pub fn open_root(path: &Path) -> Result<(Root, Option<tempfile::TempDir>), Strin
         let root = Root::open(tmp.path()).map_err(|e| e.to_string())?;
         return Ok((root, Some(tmp)));
     }
-    let root = Root::open(path).map_err(|e| format!("--root {}: {}", path.display(), e.reason()))?;
+    let root =
+        Root::open(path).map_err(|e| format!("--root {}: {}", path.display(), e.reason()))?;
     Ok((root, None))
 }
 
@@ -49,20 +53,33 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
     let gz = flate2::read::GzDecoder::new(reader);
     let mut ar = tar::Archive::new(gz);
     let mut report = UnpackReport::default();
-    let entries = ar.entries().map_err(|e| format!("not a tar.gz archive: {e}"))?;
+    let entries = ar
+        .entries()
+        .map_err(|e| format!("not a tar.gz archive: {e}"))?;
     for (i, entry) in entries.enumerate() {
         if i >= MAX_ENTRIES {
             return Err(format!("more than {MAX_ENTRIES} members"));
         }
         let mut entry = entry.map_err(|e| format!("corrupt archive: {e}"))?;
-        let raw = entry.path().map_err(|e| format!("member {i}: bad path: {e}"))?.into_owned();
-        let rel = safe_relative(&raw).ok_or_else(|| format!("member {:?} escapes the destination (absolute or ..)", raw.display()))?;
+        let raw = entry
+            .path()
+            .map_err(|e| format!("member {i}: bad path: {e}"))?
+            .into_owned();
+        let rel = safe_relative(&raw).ok_or_else(|| {
+            format!(
+                "member {:?} escapes the destination (absolute or ..)",
+                raw.display()
+            )
+        })?;
         if rel.as_os_str().is_empty() {
             continue;
         }
         let target = dest.join(&rel);
         if !parents_are_real_dirs(dest, &rel) {
-            return Err(format!("member {:?} would be written through a symlink", raw.display()));
+            return Err(format!(
+                "member {:?} would be written through a symlink",
+                raw.display()
+            ));
         }
         let kind = entry.header().entry_type();
         match kind {
@@ -72,7 +89,10 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let size = entry.header().size().unwrap_or(u64::MAX);
                 if size > MAX_MEMBER {
-                    return Err(format!("member {:?} is larger than {MAX_MEMBER} bytes", raw.display()));
+                    return Err(format!(
+                        "member {:?} is larger than {MAX_MEMBER} bytes",
+                        raw.display()
+                    ));
                 }
                 if report.bytes + size > MAX_TOTAL {
                     return Err(format!("archive unpacks to more than {MAX_TOTAL} bytes"));
@@ -88,7 +108,10 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
                 let n = std::io::copy(&mut (&mut entry).take(MAX_MEMBER + 1), &mut f)
                     .map_err(|e| format!("{}: {e}", rel.display()))?;
                 if n > size {
-                    return Err(format!("member {:?} is longer than its header says", raw.display()));
+                    return Err(format!(
+                        "member {:?} is longer than its header says",
+                        raw.display()
+                    ));
                 }
                 report.bytes += n;
                 report.files += 1;
@@ -103,9 +126,13 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
                 }
                 // Kept verbatim: reads resolve links inside the root, so even
                 // an absolute or climbing target cannot reach outside.
-                std::os::unix::fs::symlink(&link, &target).map_err(|e| format!("{}: {e}", rel.display()))?;
+                std::os::unix::fs::symlink(&link, &target)
+                    .map_err(|e| format!("{}: {e}", rel.display()))?;
             }
-            other => report.skipped.push(format!("{} ({other:?} members are not unpacked)", rel.display())),
+            other => report.skipped.push(format!(
+                "{} ({other:?} members are not unpacked)",
+                rel.display()
+            )),
         }
     }
     Ok(report)
@@ -143,11 +170,11 @@ fn parents_are_real_dirs(dest: &Path, rel: &Path) -> bool {
 
 // ------------------------------------------------------------------ capture
 
-use crate::cli::config::Config;
 use crate::cli::CmdError;
+use crate::cli::config::Config;
 use crate::exit::Exit;
 use crate::facts::System;
-use crate::root::{Recorded, DEVICES_TSV};
+use crate::root::{DEVICES_TSV, Recorded};
 
 /// Where `snapshot` writes.
 pub enum Dest {
@@ -170,17 +197,20 @@ manifest.json names the tool version, the kernel release and the modules asked f
 /// Captures what `check` reads for `modules` (all loaded modules when none
 /// are given) into `dest`. Reads only; writes nothing but the destination.
 pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdError> {
-    let live = Root::open(cfg.root.base()).map_err(|e| CmdError::failure(e.to_string()))?.with_recorder();
+    let live = Root::open(cfg.root.base())
+        .map_err(|e| CmdError::failure(e.to_string()))?
+        .with_recorder();
     let mut names: Vec<String> = modules.to_vec();
     {
         let sys = System::new(&live, cfg.release.as_deref());
-        if names.is_empty() {
-            if let Ok(Some(list)) = sys.proc_modules() {
-                names = list.iter().map(|e| e.name.clone()).collect();
-            }
+        if names.is_empty()
+            && let Ok(Some(list)) = sys.proc_modules()
+        {
+            names = list.iter().map(|e| e.name.clone()).collect();
         }
         for m in &names {
-            let q = crate::facts::name::validate_query(m).map_err(|e| CmdError::usage(e.to_string()))?;
+            let q = crate::facts::name::validate_query(m)
+                .map_err(|e| CmdError::usage(e.to_string()))?;
             let (resolved, _) = crate::facts::resolve::resolve(&sys, &q);
             for r in &resolved {
                 let table = crate::facts::gather(&sys, r);
@@ -203,10 +233,18 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
 
     let (dir, _tmp) = match &dest {
         Dest::Dir(d) => {
-            if d.exists() && std::fs::read_dir(d).map(|mut r| r.next().is_some()).unwrap_or(true) {
-                return Err(CmdError::usage(format!("{}: exists and is not an empty directory", d.display())));
+            if d.exists()
+                && std::fs::read_dir(d)
+                    .map(|mut r| r.next().is_some())
+                    .unwrap_or(true)
+            {
+                return Err(CmdError::usage(format!(
+                    "{}: exists and is not an empty directory",
+                    d.display()
+                )));
             }
-            std::fs::create_dir_all(d).map_err(|e| CmdError::failure(format!("{}: {e}", d.display())))?;
+            std::fs::create_dir_all(d)
+                .map_err(|e| CmdError::failure(format!("{}: {e}", d.display())))?;
             (d.clone(), None)
         }
         Dest::Archive(_) => {
@@ -217,7 +255,9 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
 
     let mut counts = (0usize, 0usize, 0usize);
     for (path, what) in rec.paths() {
-        let Some(rel) = safe_relative(Path::new(&path)) else { continue };
+        let Some(rel) = safe_relative(Path::new(&path)) else {
+            continue;
+        };
         if rel.as_os_str().is_empty() {
             continue;
         }
@@ -237,8 +277,11 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         }
         match what {
             Recorded::File => {
-                let bytes = live.read_bytes(&path).map_err(|e| CmdError::failure(e.to_string()))?;
-                std::fs::write(&out, bytes).map_err(|e| CmdError::failure(format!("{}: {e}", out.display())))?;
+                let bytes = live
+                    .read_bytes(&path)
+                    .map_err(|e| CmdError::failure(e.to_string()))?;
+                std::fs::write(&out, bytes)
+                    .map_err(|e| CmdError::failure(format!("{}: {e}", out.display())))?;
                 counts.0 += 1;
             }
             Recorded::Dir => {
@@ -276,15 +319,31 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
     mkdirs(&dir, &meta_dir)?;
     let mut tsv = String::from("# path\tkind\tmajor:minor\n");
     for (p, d) in rec.devices() {
-        tsv.push_str(&format!("{p}\t{}\t{}:{}\n", d.kind_letter(), d.major, d.minor));
+        tsv.push_str(&format!(
+            "{p}\t{}\t{}:{}\n",
+            d.kind_letter(),
+            d.major,
+            d.minor
+        ));
         counts.2 += 1;
     }
     let write = |name: &str, body: &str| {
-        std::fs::write(meta_dir.join(name), body).map_err(|e| CmdError::failure(format!("{name}: {e}")))
+        std::fs::write(meta_dir.join(name), body)
+            .map_err(|e| CmdError::failure(format!("{name}: {e}")))
     };
-    write(Path::new(DEVICES_TSV).file_name().and_then(|n| n.to_str()).unwrap_or("devices.tsv"), &tsv)?;
+    write(
+        Path::new(DEVICES_TSV)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("devices.tsv"),
+        &tsv,
+    )?;
     write("README", SNAPSHOT_README)?;
-    let release = System::new(&live, cfg.release.as_deref()).release().as_ref().map(|(r, _)| r.clone()).ok();
+    let release = System::new(&live, cfg.release.as_deref())
+        .release()
+        .as_ref()
+        .map(|(r, _)| r.clone())
+        .ok();
     let manifest = serde_json::json!({
         "tool": "kmod-doctor",
         "version": env!("CARGO_PKG_VERSION"),
@@ -292,13 +351,19 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         "modules": names,
         "format": 1,
     });
-    write("manifest.json", &(serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"))?;
+    write(
+        "manifest.json",
+        &(serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"),
+    )?;
 
     let (where_, size) = match &dest {
         Dest::Dir(d) => (d.display().to_string(), dir_size(d)),
         Dest::Archive(a) => {
             pack(&dir, a)?;
-            (a.display().to_string(), std::fs::metadata(a).map(|m| m.len()).unwrap_or(0))
+            (
+                a.display().to_string(),
+                std::fs::metadata(a).map(|m| m.len()).unwrap_or(0),
+            )
         }
     };
     eprintln!(
@@ -314,10 +379,10 @@ fn mkdirs(base: &Path, p: &Path) -> Result<(), CmdError> {
         let mut cur = base.to_path_buf();
         for c in rel.components() {
             cur.push(c);
-            if let Ok(m) = std::fs::symlink_metadata(&cur) {
-                if m.file_type().is_symlink() {
-                    return Ok(());
-                }
+            if let Ok(m) = std::fs::symlink_metadata(&cur)
+                && m.file_type().is_symlink()
+            {
+                return Ok(());
             }
         }
     }
@@ -325,11 +390,13 @@ fn mkdirs(base: &Path, p: &Path) -> Result<(), CmdError> {
 }
 
 fn copy_link(from: &Path, to: &Path) -> Result<(), CmdError> {
-    let target = std::fs::read_link(from).map_err(|e| CmdError::failure(format!("{}: {e}", from.display())))?;
+    let target = std::fs::read_link(from)
+        .map_err(|e| CmdError::failure(format!("{}: {e}", from.display())))?;
     if std::fs::symlink_metadata(to).is_ok() {
         return Ok(());
     }
-    std::os::unix::fs::symlink(target, to).map_err(|e| CmdError::failure(format!("{}: {e}", to.display())))
+    std::os::unix::fs::symlink(target, to)
+        .map_err(|e| CmdError::failure(format!("{}: {e}", to.display())))
 }
 
 fn dir_size(d: &Path) -> u64 {
@@ -343,12 +410,16 @@ fn dir_size(d: &Path) -> u64 {
 }
 
 fn pack(dir: &Path, archive: &Path) -> Result<(), CmdError> {
-    let f = std::fs::File::create(archive).map_err(|e| CmdError::failure(format!("{}: {e}", archive.display())))?;
+    let f = std::fs::File::create(archive)
+        .map_err(|e| CmdError::failure(format!("{}: {e}", archive.display())))?;
     let gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
     let mut b = tar::Builder::new(gz);
     b.follow_symlinks(false);
-    b.append_dir_all(".", dir).map_err(|e| CmdError::failure(format!("{}: {e}", archive.display())))?;
-    let gz = b.into_inner().map_err(|e| CmdError::failure(e.to_string()))?;
+    b.append_dir_all(".", dir)
+        .map_err(|e| CmdError::failure(format!("{}: {e}", archive.display())))?;
+    let gz = b
+        .into_inner()
+        .map_err(|e| CmdError::failure(e.to_string()))?;
     gz.finish().map_err(|e| CmdError::failure(e.to_string()))?;
     Ok(())
 }

@@ -6,13 +6,33 @@ use crate::root::ReadErrorKind;
 
 /// Taint bits in the order the kernel prints them (`kernel/panic.c`).
 const TAINT_LETTERS: &[(u32, char)] = &[
-    (0, 'P'), (1, 'F'), (2, 'S'), (3, 'R'), (4, 'M'), (5, 'B'), (6, 'U'), (7, 'D'), (8, 'A'),
-    (9, 'W'), (10, 'C'), (11, 'I'), (12, 'O'), (13, 'E'), (14, 'L'), (15, 'K'), (16, 'X'),
-    (17, 'T'), (18, 'N'),
+    (0, 'P'),
+    (1, 'F'),
+    (2, 'S'),
+    (3, 'R'),
+    (4, 'M'),
+    (5, 'B'),
+    (6, 'U'),
+    (7, 'D'),
+    (8, 'A'),
+    (9, 'W'),
+    (10, 'C'),
+    (11, 'I'),
+    (12, 'O'),
+    (13, 'E'),
+    (14, 'L'),
+    (15, 'K'),
+    (16, 'X'),
+    (17, 'T'),
+    (18, 'N'),
 ];
 
 pub fn taint_letters(mask: u64) -> String {
-    TAINT_LETTERS.iter().filter(|(bit, _)| mask & (1u64 << bit) != 0).map(|(_, c)| *c).collect()
+    TAINT_LETTERS
+        .iter()
+        .filter(|(bit, _)| mask & (1u64 << bit) != 0)
+        .map(|(_, c)| *c)
+        .collect()
 }
 
 pub fn gather(sys: &System, t: &mut FactTable) {
@@ -22,18 +42,30 @@ pub fn gather(sys: &System, t: &mut FactTable) {
     }
 
     let config = sys.config();
-    let config_tried: Vec<Evidence> = config.tried.iter().map(|e| Evidence::new(&e.path, e.reason())).collect();
-    t.set("kernel.config_source", config.source.clone().unwrap_or_default(), config_tried);
+    let config_tried: Vec<Evidence> = config
+        .tried
+        .iter()
+        .map(|e| Evidence::new(&e.path, e.reason()))
+        .collect();
+    t.set(
+        "kernel.config_source",
+        config.source.clone().unwrap_or_default(),
+        config_tried,
+    );
 
     let proc = sys.proc_modules();
     match proc {
-        Ok(Some(_)) => t.set("kernel.module_support", true, vec![Evidence::new("/proc/modules", "present")]),
+        Ok(Some(_)) => t.set(
+            "kernel.module_support",
+            true,
+            vec![Evidence::new("/proc/modules", "present")],
+        ),
         Ok(None) => {
             let mut ev = vec![Evidence::new("/proc/modules", "absent")];
-            if let Some((on, e)) = config.symbol("CONFIG_MODULES") {
-                if !on {
-                    ev.push(e);
-                }
+            if let Some((on, e)) = config.symbol("CONFIG_MODULES")
+                && !on
+            {
+                ev.push(e);
             }
             t.set("kernel.module_support", false, ev)
         }
@@ -51,7 +83,14 @@ pub fn gather(sys: &System, t: &mut FactTable) {
             Ok(Some(list)) if !list.is_empty() => {
                 let first = &list[0];
                 let on = !first.unload_compiled_out();
-                t.set("kernel.unload_supported", on, vec![Evidence::new(format!("/proc/modules:{}", first.line), first.raw.clone())]);
+                t.set(
+                    "kernel.unload_supported",
+                    on,
+                    vec![Evidence::new(
+                        format!("/proc/modules:{}", first.line),
+                        first.raw.clone(),
+                    )],
+                );
             }
             Ok(Some(_)) | Ok(None) => {
                 let mut e = crate::root::ReadError::new(
@@ -70,16 +109,21 @@ pub fn gather(sys: &System, t: &mut FactTable) {
         Some((on, ev)) => t.set("kernel.force_unload_supported", on, vec![ev]),
         None => t.unread(
             "kernel.force_unload_supported",
-            crate::root::ReadError::new("/proc/config.gz", ReadErrorKind::Malformed("no kernel config found".into())),
+            crate::root::ReadError::new(
+                "/proc/config.gz",
+                ReadErrorKind::Malformed("no kernel config found".into()),
+            ),
         ),
     }
 
     match sys.read_flag("/proc/sys/kernel/modules_disabled") {
         Ok((v, ev)) => t.set("kernel.modules_disabled", v, vec![ev]),
         // Kernels without module support have no such sysctl: nothing to disable.
-        Err(e) if e.kind == ReadErrorKind::NotFound && matches!(proc, Ok(None)) => {
-            t.set("kernel.modules_disabled", false, vec![Evidence::new(&e.path, "absent")])
-        }
+        Err(e) if e.kind == ReadErrorKind::NotFound && matches!(proc, Ok(None)) => t.set(
+            "kernel.modules_disabled",
+            false,
+            vec![Evidence::new(&e.path, "absent")],
+        ),
         Err(e) => t.unread("kernel.modules_disabled", e),
     }
 
@@ -88,11 +132,18 @@ pub fn gather(sys: &System, t: &mut FactTable) {
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(mask) => {
                 let ev = vec![Evidence::new(path, v.trim())];
-                t.set("kernel.tainted", i64::try_from(mask).unwrap_or(i64::MAX), ev.clone());
+                t.set(
+                    "kernel.tainted",
+                    i64::try_from(mask).unwrap_or(i64::MAX),
+                    ev.clone(),
+                );
                 t.set("kernel.taint_flags", taint_letters(mask), ev);
             }
             Err(_) => {
-                let e = crate::root::ReadError::new(path, ReadErrorKind::Malformed(format!("not a number: {v:?}")));
+                let e = crate::root::ReadError::new(
+                    path,
+                    ReadErrorKind::Malformed(format!("not a number: {v:?}")),
+                );
                 t.unread("kernel.tainted", e.clone());
                 t.unread("kernel.taint_flags", e);
             }

@@ -1,8 +1,8 @@
 //! What is true about the system and a module, read through a [`Root`](crate::root::Root).
 //! Facts know nothing of rules or output.
 
-pub mod keys;
 pub mod kernel;
+pub mod keys;
 pub mod module;
 pub mod name;
 pub mod parse;

@@ -6,7 +6,7 @@ use super::parse::proc_modules::{ModState, ModuleEntry};
 use super::resolve::{Resolved, Via};
 use super::system::System;
 use super::table::{Evidence, FactTable};
-use crate::root::{child, ReadError, ReadErrorKind};
+use crate::root::{ReadError, ReadErrorKind, child};
 use std::collections::{BTreeSet, HashMap};
 
 /// What sysfs says about `/sys/module/M`.
@@ -24,7 +24,11 @@ fn sysfs(sys: &System, name: &str) -> Sysfs {
         Err(e) if e.kind == ReadErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     };
-    Sysfs { dir, exists, initstate }
+    Sysfs {
+        dir,
+        exists,
+        initstate,
+    }
 }
 
 pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
@@ -48,10 +52,25 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
     // Loaded: /proc/modules decides; sysfs initstate is the fallback.
     let loaded: Result<(bool, Vec<Evidence>), ReadError> = match (proc, entry) {
         (Ok(Some(_)), Some(e)) => Ok((true, vec![proc_line(e)])),
-        (Ok(Some(_)), None) => Ok((false, vec![Evidence::new("/proc/modules", format!("no line for {name}"))])),
-        (Ok(None), _) => Ok((false, vec![Evidence::new("/proc/modules", "absent: no loadable module support")])),
+        (Ok(Some(_)), None) => Ok((
+            false,
+            vec![Evidence::new(
+                "/proc/modules",
+                format!("no line for {name}"),
+            )],
+        )),
+        (Ok(None), _) => Ok((
+            false,
+            vec![Evidence::new(
+                "/proc/modules",
+                "absent: no loadable module support",
+            )],
+        )),
         (Err(pe), _) => match &sysfs.initstate {
-            Ok(Some(s)) => Ok((true, vec![Evidence::new(format!("{}/initstate", sysfs.dir), s.clone())])),
+            Ok(Some(s)) => Ok((
+                true,
+                vec![Evidence::new(format!("{}/initstate", sysfs.dir), s.clone())],
+            )),
             Ok(None) if matches!(sysfs.exists, Ok(false)) => {
                 Ok((false, vec![Evidence::new(&sysfs.dir, "absent")]))
             }
@@ -76,31 +95,49 @@ fn proc_line(e: &ModuleEntry) -> Evidence {
 
 fn builtin(sys: &System, name: &str, sysfs: &Sysfs, loaded: bool, t: &mut FactTable) {
     let list = sys.builtin();
-    if let Ok(l) = list {
-        if let Some(line) = l.get(name) {
-            let path = sys.modules_file("modules.builtin").unwrap_or_default();
-            t.set("module.builtin", true, vec![Evidence::new(format!("{path}:{line}"), format!("{name}.ko"))]);
-            return;
-        }
+    if let Ok(l) = list
+        && let Some(line) = l.get(name)
+    {
+        let path = sys.modules_file("modules.builtin").unwrap_or_default();
+        t.set(
+            "module.builtin",
+            true,
+            vec![Evidence::new(
+                format!("{path}:{line}"),
+                format!("{name}.ko"),
+            )],
+        );
+        return;
     }
     // A /sys/module entry without initstate belongs to built-in code that has
     // parameters or a version.
-    if let (Ok(true), Ok(None)) = (&sysfs.exists, &sysfs.initstate) {
-        if !loaded {
-            t.set(
-                "module.builtin",
-                true,
-                vec![Evidence::new(&sysfs.dir, "present without initstate/refcnt/holders")],
-            );
-            return;
-        }
+    if let (Ok(true), Ok(None)) = (&sysfs.exists, &sysfs.initstate)
+        && !loaded
+    {
+        t.set(
+            "module.builtin",
+            true,
+            vec![Evidence::new(
+                &sysfs.dir,
+                "present without initstate/refcnt/holders",
+            )],
+        );
+        return;
     }
     match list {
         Ok(_) => {
             let path = sys.modules_file("modules.builtin").unwrap_or_default();
-            t.set("module.builtin", false, vec![Evidence::new(path, format!("does not list {name}"))]);
+            t.set(
+                "module.builtin",
+                false,
+                vec![Evidence::new(path, format!("does not list {name}"))],
+            );
         }
-        Err(_) if loaded => t.set("module.builtin", false, vec![Evidence::new("/proc/modules", "loaded as a module")]),
+        Err(_) if loaded => t.set(
+            "module.builtin",
+            false,
+            vec![Evidence::new("/proc/modules", "loaded as a module")],
+        ),
         Err(e) => t.unread("module.builtin", e.clone()),
     }
 }
@@ -116,7 +153,11 @@ fn known(sys: &System, name: &str, t: &mut FactTable) {
                 t.set("module.dependencies", e.deps.clone(), ev);
             }
             None => {
-                t.set("module.known", false, vec![Evidence::new(&path, format!("does not list {name}"))]);
+                t.set(
+                    "module.known",
+                    false,
+                    vec![Evidence::new(&path, format!("does not list {name}"))],
+                );
                 t.set("module.dependencies", Vec::<String>::new(), vec![]);
             }
         },
@@ -127,7 +168,13 @@ fn known(sys: &System, name: &str, t: &mut FactTable) {
     }
 }
 
-fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &Sysfs, t: &mut FactTable) {
+fn loaded_facts(
+    sys: &System,
+    name: &str,
+    entry: Option<&ModuleEntry>,
+    sysfs: &Sysfs,
+    t: &mut FactTable,
+) {
     let dir = &sysfs.dir;
     // State.
     match (entry, &sysfs.initstate) {
@@ -139,9 +186,16 @@ fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &S
                 "going" => "unloading",
                 _ => "unknown",
             };
-            t.set("module.state", st, vec![Evidence::new(format!("{dir}/initstate"), s.clone())]);
+            t.set(
+                "module.state",
+                st,
+                vec![Evidence::new(format!("{dir}/initstate"), s.clone())],
+            );
         }
-        (None, Ok(None)) => t.unread("module.state", ReadError::new(&format!("{dir}/initstate"), ReadErrorKind::NotFound)),
+        (None, Ok(None)) => t.unread(
+            "module.state",
+            ReadError::new(&format!("{dir}/initstate"), ReadErrorKind::NotFound),
+        ),
         (None, Err(e)) => t.unread("module.state", e.clone()),
     }
 
@@ -153,13 +207,27 @@ fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &S
             let mut all: BTreeSet<String> = e.holders.iter().cloned().collect();
             all.extend(sh.iter().cloned());
             let mut ev = vec![proc_line(e)];
-            ev.push(Evidence::new(&holders_dir, if sh.is_empty() { "empty".into() } else { sh.join(" ") }));
+            ev.push(Evidence::new(
+                &holders_dir,
+                if sh.is_empty() {
+                    "empty".into()
+                } else {
+                    sh.join(" ")
+                },
+            ));
             Ok((all.into_iter().collect(), ev))
         }
         (Some(e), Err(_)) => Ok((e.holders.clone(), vec![proc_line(e)])),
         (None, Ok(sh)) => Ok((
             sh.clone(),
-            vec![Evidence::new(&holders_dir, if sh.is_empty() { "empty".into() } else { sh.join(" ") })],
+            vec![Evidence::new(
+                &holders_dir,
+                if sh.is_empty() {
+                    "empty".into()
+                } else {
+                    sh.join(" ")
+                },
+            )],
         )),
         (None, Err(e)) => Err(e.clone()),
     };
@@ -167,7 +235,9 @@ fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &S
     t.set_result("module.holders", holders);
 
     // Reference count.
-    let refcount: Result<(i64, Vec<Evidence>), ReadError> = match entry.and_then(|e| e.refcount.map(|r| (e, r))) {
+    let refcount: Result<(i64, Vec<Evidence>), ReadError> = match entry
+        .and_then(|e| e.refcount.map(|r| (e, r)))
+    {
         Some((e, r)) => Ok((r, vec![proc_line(e)])),
         None => {
             let p = format!("{dir}/refcnt");
@@ -175,22 +245,39 @@ fn loaded_facts(sys: &System, name: &str, entry: Option<&ModuleEntry>, sysfs: &S
                 v.trim()
                     .parse::<i64>()
                     .map(|n| (n, vec![Evidence::new(&p, v.trim())]))
-                    .map_err(|_| ReadError::new(&p, ReadErrorKind::Malformed(format!("not a number: {v:?}"))))
+                    .map_err(|_| {
+                        ReadError::new(&p, ReadErrorKind::Malformed(format!("not a number: {v:?}")))
+                    })
             })
         }
     };
     if let (Ok((rc, ev)), Some(nh)) = (&refcount, n_holders) {
-        t.set("module.unexplained_refs", (*rc - nh as i64).max(0), ev.clone());
+        t.set(
+            "module.unexplained_refs",
+            (*rc - nh as i64).max(0),
+            ev.clone(),
+        );
     }
     t.set_result("module.refcount", refcount);
 
     if let Some(e) = entry {
         t.set("module.permanent", e.permanent, vec![proc_line(e)]);
-        t.set("module.size", i64::try_from(e.size).unwrap_or(i64::MAX), vec![proc_line(e)]);
-        t.set("module.taint", e.taint.clone().unwrap_or_default(), vec![proc_line(e)]);
+        t.set(
+            "module.size",
+            i64::try_from(e.size).unwrap_or(i64::MAX),
+            vec![proc_line(e)],
+        );
+        t.set(
+            "module.taint",
+            e.taint.clone().unwrap_or_default(),
+            vec![proc_line(e)],
+        );
     } else {
         // Without /proc/modules the permanent marker is not visible anywhere else.
-        t.unread("module.permanent", ReadError::new("/proc/modules", ReadErrorKind::NotFound));
+        t.unread(
+            "module.permanent",
+            ReadError::new("/proc/modules", ReadErrorKind::NotFound),
+        );
         let p = format!("{dir}/taint");
         match sys.root.read_attr(&p) {
             Ok(v) => t.set("module.taint", v.clone(), vec![Evidence::new(p, v)]),
@@ -219,22 +306,39 @@ fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
     let mut devices = Vec::new();
     let mut dev_ev = Vec::new();
     for n in &names {
-        let Some((bus, drv)) = n.split_once(':') else { continue };
-        let Some(bus_dir) = child("/sys/bus", bus) else { continue };
-        let Some(drv_dir) = child(&format!("{bus_dir}/drivers"), drv) else { continue };
-        let Ok(entries) = sys.root.read_dir(&drv_dir) else { continue };
+        let Some((bus, drv)) = n.split_once(':') else {
+            continue;
+        };
+        let Some(bus_dir) = child("/sys/bus", bus) else {
+            continue;
+        };
+        let Some(drv_dir) = child(&format!("{bus_dir}/drivers"), drv) else {
+            continue;
+        };
+        let Ok(entries) = sys.root.read_dir(&drv_dir) else {
+            continue;
+        };
         for e in entries {
-            if matches!(e.as_str(), "module" | "bind" | "unbind" | "new_id" | "remove_id" | "uevent") {
+            if matches!(
+                e.as_str(),
+                "module" | "bind" | "unbind" | "new_id" | "remove_id" | "uevent"
+            ) {
                 continue;
             }
-            let Some(p) = child(&drv_dir, &e) else { continue };
+            let Some(p) = child(&drv_dir, &e) else {
+                continue;
+            };
             if let Ok(target) = sys.root.read_link(&p) {
                 devices.push(format!("{bus}:{e}"));
                 dev_ev.push(Evidence::new(p, target));
             }
         }
     }
-    let ev = if names.is_empty() { vec![Evidence::new(&ddir, "absent or empty")] } else { vec![Evidence::new(&ddir, names.join(" "))] };
+    let ev = if names.is_empty() {
+        vec![Evidence::new(&ddir, "absent or empty")]
+    } else {
+        vec![Evidence::new(&ddir, names.join(" "))]
+    };
     t.set("module.drivers", names, ev);
     t.set("module.bound_devices", devices, dev_ev);
 }
@@ -244,12 +348,20 @@ fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
 fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     let key = "module.modalias_devices";
     let patterns: Vec<&str> = match sys.aliases() {
-        Ok(a) => a.iter().filter(|a| a.module == name).map(|a| a.pattern.as_str()).collect(),
+        Ok(a) => a
+            .iter()
+            .filter(|a| a.module == name)
+            .map(|a| a.pattern.as_str())
+            .collect(),
         Err(e) => return t.unread(key, e.clone()),
     };
     if patterns.is_empty() {
         let src = sys.modules_file("modules.alias").unwrap_or_default();
-        return t.set(key, Vec::<String>::new(), vec![Evidence::new(src, format!("no aliases for {name}"))]);
+        return t.set(
+            key,
+            Vec::<String>::new(),
+            vec![Evidence::new(src, format!("no aliases for {name}"))],
+        );
     }
     let devices = match sys.modaliases() {
         Ok(d) => d,
@@ -258,13 +370,19 @@ fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     let mut found = Vec::new();
     let mut ev = Vec::new();
     for (dev, alias) in devices {
-        if patterns.iter().any(|p| super::parse::alias::fnmatch(p.as_bytes(), alias.as_bytes())) {
+        if patterns
+            .iter()
+            .any(|p| super::parse::alias::fnmatch(p.as_bytes(), alias.as_bytes()))
+        {
             found.push(dev.trim_start_matches("/sys/devices/").to_string());
             ev.push(Evidence::new(format!("{dev}/modalias"), alias.clone()));
         }
     }
     if ev.is_empty() {
-        ev.push(Evidence::new("/sys/devices/**/modalias", format!("{} devices, none matching", devices.len())));
+        ev.push(Evidence::new(
+            "/sys/devices/**/modalias",
+            format!("{} devices, none matching", devices.len()),
+        ));
     }
     t.set(key, found, ev);
 }
@@ -283,7 +401,12 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
     let mods = table(sys);
     let mut order = Vec::new();
     let mut seen = BTreeSet::new();
-    fn visit<'a>(n: &'a str, mods: &HashMap<&'a str, &'a ModuleEntry>, seen: &mut BTreeSet<&'a str>, order: &mut Vec<String>) {
+    fn visit<'a>(
+        n: &'a str,
+        mods: &HashMap<&'a str, &'a ModuleEntry>,
+        seen: &mut BTreeSet<&'a str>,
+        order: &mut Vec<String>,
+    ) {
         let Some(e) = mods.get(n) else { return };
         for h in &e.holders {
             if seen.insert(h.as_str()) {
@@ -314,7 +437,10 @@ fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
         }
     };
     let conf = sys.modprobe_conf();
-    let (pre, post) = conf.softdeps(name).map(|(a, b, _)| (a, b)).unwrap_or_default();
+    let (pre, post) = conf
+        .softdeps(name)
+        .map(|(a, b, _)| (a, b))
+        .unwrap_or_default();
     let mut removed: BTreeSet<String> = BTreeSet::from([name.to_string()]);
     let mut out = Vec::new();
     let mut candidates: Vec<String> = post.iter().rev().cloned().collect();
@@ -327,7 +453,9 @@ fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
             if removed.contains(c) {
                 continue;
             }
-            let Some(e) = mods.get(c.as_str()) else { continue };
+            let Some(e) = mods.get(c.as_str()) else {
+                continue;
+            };
             let from_removed = e.holders.iter().filter(|h| removed.contains(*h)).count() as i64;
             let others = e.holders.iter().any(|h| !removed.contains(h));
             let free = e.refcount.is_some_and(|r| r - from_removed <= 0);
@@ -341,13 +469,17 @@ fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
             break;
         }
     }
-    let ev = out.iter().filter_map(|m| mods.get(m.as_str()).map(|e| proc_line(e))).collect();
+    let ev = out
+        .iter()
+        .filter_map(|m| mods.get(m.as_str()).map(|e| proc_line(e)))
+        .collect();
     t.set("module.would_also_remove", out, ev);
 }
 
 fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
     let conf = sys.modprobe_conf();
-    let origin_ev = |o: &super::parse::modprobe_d::Origin, v: &str| vec![Evidence::new(o.to_string(), v)];
+    let origin_ev =
+        |o: &super::parse::modprobe_d::Origin, v: &str| vec![Evidence::new(o.to_string(), v)];
     match conf.remove_command(name) {
         Some((cmd, o)) => t.set("module.remove_command", cmd, origin_ev(o, cmd)),
         None => t.set("module.remove_command", "", vec![]),
@@ -358,7 +490,11 @@ fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
     }
     match conf.softdeps(name) {
         Some((pre, post, o)) => {
-            let text = format!("softdep {name} pre: {} post: {}", pre.join(" "), post.join(" "));
+            let text = format!(
+                "softdep {name} pre: {} post: {}",
+                pre.join(" "),
+                post.join(" ")
+            );
             t.set("module.softdep_pre", pre, origin_ev(o, &text));
             t.set("module.softdep_post", post, origin_ev(o, &text));
         }
@@ -368,7 +504,11 @@ fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
         }
     }
     match conf.blacklisted(name) {
-        Some(o) => t.set("module.blacklisted", true, origin_ev(o, &format!("blacklist {name}"))),
+        Some(o) => t.set(
+            "module.blacklisted",
+            true,
+            origin_ev(o, &format!("blacklist {name}")),
+        ),
         None => t.set("module.blacklisted", false, vec![]),
     }
 }

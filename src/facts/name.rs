@@ -18,7 +18,9 @@ pub fn is_valid_module_name(name: &str) -> bool {
         && name.len() <= MAX_MODULE_NAME
         && name != "."
         && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 /// Why a name given on the command line is refused.
@@ -82,19 +84,44 @@ mod tests {
 
     #[test]
     fn rejects_hostile_queries() {
-        for bad in ["", "../x", "a/b", "a b", "a\nb", "a\0b", "$(reboot)", "a;b", "`x`", "..", "\u{1b}[31m"] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a b",
+            "a\nb",
+            "a\0b",
+            "$(reboot)",
+            "a;b",
+            "`x`",
+            "..",
+            "\u{1b}[31m",
+        ] {
             assert!(validate_query(bad).is_err(), "{bad:?}");
         }
         assert!(validate_query(&"a".repeat(300)).is_err());
-        for good in ["loop", "br-netfilter", "pci:v00008086d*", "char-major-10-238", "net-pf-1", "fs-ext4"] {
+        for good in [
+            "loop",
+            "br-netfilter",
+            "pci:v00008086d*",
+            "char-major-10-238",
+            "net-pf-1",
+            "fs-ext4",
+        ] {
             assert!(validate_query(good).is_ok(), "{good}");
         }
     }
 
     #[test]
     fn names_from_paths() {
-        assert_eq!(module_name_from_path("kernel/fs/fuse/fuse.ko.xz").as_deref(), Some("fuse"));
-        assert_eq!(module_name_from_path("kernel/x/kvm-intel.ko").as_deref(), Some("kvm_intel"));
+        assert_eq!(
+            module_name_from_path("kernel/fs/fuse/fuse.ko.xz").as_deref(),
+            Some("fuse")
+        );
+        assert_eq!(
+            module_name_from_path("kernel/x/kvm-intel.ko").as_deref(),
+            Some("kvm_intel")
+        );
         assert_eq!(module_name_from_path("kernel/x/readme.txt"), None);
     }
 }

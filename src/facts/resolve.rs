@@ -6,7 +6,7 @@
 use super::name::normalize;
 use super::parse::alias::fnmatch;
 use super::system::System;
-use crate::root::{child, ReadError};
+use crate::root::{ReadError, child};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
@@ -41,9 +41,17 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
     let direct = |name: &str| Resolved {
         query: query.to_string(),
         name: name.to_string(),
-        via: if query == name { Via::Name } else { Via::Dashed },
+        via: if query == name {
+            Via::Name
+        } else {
+            Via::Dashed
+        },
     };
-    let aliased = |name: String, source: String| Resolved { query: query.to_string(), name, via: Via::Alias { source } };
+    let aliased = |name: String, source: String| Resolved {
+        query: query.to_string(),
+        name,
+        via: Via::Alias { source },
+    };
     let mut unchecked = Vec::new();
 
     let conf_hits: Vec<Resolved> = sys
@@ -59,7 +67,9 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
     let plain = is_plain_name(&norm);
     if plain {
         match sys.proc_modules() {
-            Ok(Some(list)) if list.iter().any(|e| e.name == norm) => return (vec![direct(&norm)], unchecked),
+            Ok(Some(list)) if list.iter().any(|e| e.name == norm) => {
+                return (vec![direct(&norm)], unchecked);
+            }
             Ok(_) => {}
             Err(e) => unchecked.push(e.clone()),
         }
@@ -68,10 +78,10 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
             Ok(_) => {}
             Err(e) => unchecked.push(e.clone()),
         }
-        if let Some(dir) = child("/sys/module", &norm) {
-            if sys.root.exists(&dir) {
-                return (vec![direct(&norm)], unchecked);
-            }
+        if let Some(dir) = child("/sys/module", &norm)
+            && sys.root.exists(&dir)
+        {
+            return (vec![direct(&norm)], unchecked);
         }
         let conf = sys.modprobe_conf();
         if conf.remove_command(&norm).is_some() || conf.install_command(&norm).is_some() {
@@ -100,9 +110,15 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
         Ok(info) => {
             let mut hits: Vec<Resolved> = info
                 .iter()
-                .filter(|(_, fields)| fields.get("alias").is_some_and(|al| al.iter().any(|p| alias_matches(p, &norm))))
+                .filter(|(_, fields)| {
+                    fields
+                        .get("alias")
+                        .is_some_and(|al| al.iter().any(|p| alias_matches(p, &norm)))
+                })
                 .map(|(m, _)| {
-                    let src = sys.modules_file("modules.builtin.modinfo").unwrap_or_default();
+                    let src = sys
+                        .modules_file("modules.builtin.modinfo")
+                        .unwrap_or_default();
                     aliased(m.clone(), src)
                 })
                 .collect();
@@ -114,12 +130,11 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
         Err(e) => unchecked.push(e.clone()),
     }
 
-    if plain {
-        if let Ok(b) = sys.builtin() {
-            if b.contains_key(&norm) {
-                return (vec![direct(&norm)], unchecked);
-            }
-        }
+    if plain
+        && let Ok(b) = sys.builtin()
+        && b.contains_key(&norm)
+    {
+        return (vec![direct(&norm)], unchecked);
     }
     // Nothing matched: check the name itself so the verdict can say not-found.
     (vec![direct(&norm)], unchecked)

@@ -34,7 +34,11 @@ impl ConfigFacts {
         let src = self.source.as_deref()?;
         match self.config.enabled(sym) {
             Some((on, line, v)) => {
-                let text = if v == "n" { format!("# {sym} is not set") } else { format!("{sym}={v}") };
+                let text = if v == "n" {
+                    format!("# {sym} is not set")
+                } else {
+                    format!("{sym}={v}")
+                };
                 Some((on, Evidence::new(format!("{src}:{line}"), text)))
             }
             // A real config omits symbols whose dependencies are off: that is "no".
@@ -61,15 +65,16 @@ impl<'r> System<'r> {
     pub fn new(root: &'r Root, release: Option<&str>) -> System<'r> {
         let release = match release {
             Some(r) => Ok((r.to_string(), Evidence::new("--kernel-release", r))),
-            None => root
-                .read_attr("/proc/sys/kernel/osrelease")
-                .and_then(|r| {
-                    if r.is_empty() || r.contains('/') || r == ".." {
-                        Err(ReadError::new("/proc/sys/kernel/osrelease", ReadErrorKind::Malformed(format!("release {r:?}"))))
-                    } else {
-                        Ok((r.clone(), Evidence::new("/proc/sys/kernel/osrelease", r)))
-                    }
-                }),
+            None => root.read_attr("/proc/sys/kernel/osrelease").and_then(|r| {
+                if r.is_empty() || r.contains('/') || r == ".." {
+                    Err(ReadError::new(
+                        "/proc/sys/kernel/osrelease",
+                        ReadErrorKind::Malformed(format!("release {r:?}")),
+                    ))
+                } else {
+                    Ok((r.clone(), Evidence::new("/proc/sys/kernel/osrelease", r)))
+                }
+            }),
         };
         System {
             root,
@@ -99,11 +104,12 @@ impl<'r> System<'r> {
 
     /// `None` when the file does not exist: the kernel has no module support.
     pub fn proc_modules(&self) -> &Loaded<Option<Vec<proc_modules::ModuleEntry>>> {
-        self.proc_modules.get_or_init(|| match self.root.read_to_string("/proc/modules") {
-            Ok(text) => proc_modules::parse(&text, "/proc/modules").map(Some),
-            Err(e) if e.kind == ReadErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        })
+        self.proc_modules
+            .get_or_init(|| match self.root.read_to_string("/proc/modules") {
+                Ok(text) => proc_modules::parse(&text, "/proc/modules").map(Some),
+                Err(e) if e.kind == ReadErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            })
     }
 
     pub fn moddep(&self) -> &Loaded<moddep::ModulesDep> {
@@ -140,7 +146,9 @@ impl<'r> System<'r> {
         self.modprobe_conf.get_or_init(|| {
             let mut seen = std::collections::BTreeMap::<String, String>::new();
             for dir in MODPROBE_D_DIRS {
-                let Ok(names) = self.root.read_dir(dir) else { continue };
+                let Ok(names) = self.root.read_dir(dir) else {
+                    continue;
+                };
                 for n in names.into_iter().filter(|n| n.ends_with(".conf")) {
                     if let Some(p) = crate::root::child(dir, &n) {
                         seen.entry(n).or_insert(p);
@@ -151,7 +159,13 @@ impl<'r> System<'r> {
             for path in seen.values() {
                 match self.root.read_to_string(path) {
                     Ok(text) => conf.parse_file(&text, path),
-                    Err(e) => conf.warnings.push((e.reason(), modprobe_d::Origin { path: path.clone(), line: 0 })),
+                    Err(e) => conf.warnings.push((
+                        e.reason(),
+                        modprobe_d::Origin {
+                            path: path.clone(),
+                            line: 0,
+                        },
+                    )),
                 }
             }
             conf
@@ -173,8 +187,9 @@ impl<'r> System<'r> {
                     if path.ends_with(".gz") {
                         gunzip_bounded(&bytes, &path)
                     } else {
-                        String::from_utf8(bytes)
-                            .map_err(|_| ReadError::new(&path, ReadErrorKind::Malformed("not UTF-8".into())))
+                        String::from_utf8(bytes).map_err(|_| {
+                            ReadError::new(&path, ReadErrorKind::Malformed("not UTF-8".into()))
+                        })
                     }
                 });
                 match text {
@@ -197,11 +212,11 @@ impl<'r> System<'r> {
             let files = self.root.find_named("/sys/devices", "modalias", 12)?;
             let mut out = Vec::new();
             for f in files {
-                if let Ok(v) = self.root.read_attr(&f) {
-                    if !v.is_empty() {
-                        let dev = f.trim_end_matches("/modalias").to_string();
-                        out.push((dev, v));
-                    }
+                if let Ok(v) = self.root.read_attr(&f)
+                    && !v.is_empty()
+                {
+                    let dev = f.trim_end_matches("/modalias").to_string();
+                    out.push((dev, v));
                 }
             }
             Ok(out)
@@ -213,7 +228,10 @@ impl<'r> System<'r> {
         match v.trim() {
             "0" => Ok((false, Evidence::new(path, "0"))),
             "1" => Ok((true, Evidence::new(path, "1"))),
-            other => Err(ReadError::new(path, ReadErrorKind::Malformed(format!("expected 0 or 1, found {other:?}")))),
+            other => Err(ReadError::new(
+                path,
+                ReadErrorKind::Malformed(format!("expected 0 or 1, found {other:?}")),
+            )),
         }
     }
 }
@@ -229,7 +247,15 @@ pub fn gunzip_bounded(bytes: &[u8], path: &str) -> Loaded<String> {
         .read_to_end(&mut out)
         .map_err(|e| ReadError::new(path, ReadErrorKind::Malformed(format!("gzip: {e}"))))?;
     if out.len() as u64 > LIMIT {
-        return Err(ReadError::new(path, ReadErrorKind::TooLarge { limit: LIMIT }));
+        return Err(ReadError::new(
+            path,
+            ReadErrorKind::TooLarge { limit: LIMIT },
+        ));
     }
-    String::from_utf8(out).map_err(|_| ReadError::new(path, ReadErrorKind::Malformed("not UTF-8 after gunzip".into())))
+    String::from_utf8(out).map_err(|_| {
+        ReadError::new(
+            path,
+            ReadErrorKind::Malformed("not UTF-8 after gunzip".into()),
+        )
+    })
 }

@@ -78,13 +78,19 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(path: impl Into<String>, value: impl Into<String>) -> Evidence {
-        Evidence { path: path.into(), value: value.into() }
+        Evidence {
+            path: path.into(),
+            value: value.into(),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
-    Known { value: Value, evidence: Vec<Evidence> },
+    Known {
+        value: Value,
+        evidence: Vec<Evidence>,
+    },
     Unread(ReadError),
 }
 
@@ -98,7 +104,10 @@ impl FactTable {
     /// of its declared type: a mismatch is a programming error caught by tests.
     pub fn set(&mut self, key: &'static str, value: impl Into<Value>, evidence: Vec<Evidence>) {
         let value = value.into();
-        debug_assert!(keys::lookup(key).is_some_and(|k| k.ty == value.ty()), "fact {key} undocumented or wrong type");
+        debug_assert!(
+            keys::lookup(key).is_some_and(|k| k.ty == value.ty()),
+            "fact {key} undocumented or wrong type"
+        );
         self.map.insert(key, Fact::Known { value, evidence });
     }
 
@@ -108,7 +117,11 @@ impl FactTable {
     }
 
     /// Sets from a read result, keeping the error when the read failed.
-    pub fn set_result<T: Into<Value>>(&mut self, key: &'static str, r: Result<(T, Vec<Evidence>), ReadError>) {
+    pub fn set_result<T: Into<Value>>(
+        &mut self,
+        key: &'static str,
+        r: Result<(T, Vec<Evidence>), ReadError>,
+    ) {
         match r {
             Ok((v, ev)) => self.set(key, v, ev),
             Err(e) => self.unread(key, e),

@@ -21,7 +21,14 @@ struct Doc<'a> {
 }
 
 fn doc(r: &Report) -> Doc<'_> {
-    Doc { schema_version: SCHEMA_VERSION, tool: Tool { name: "kmod-doctor", version: env!("CARGO_PKG_VERSION") }, report: r }
+    Doc {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "kmod-doctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        report: r,
+    }
 }
 
 /// One module → an object; several → an array of objects.
@@ -31,7 +38,8 @@ pub fn render(reports: &[Report]) -> String {
     } else {
         serde_json::to_value(reports.iter().map(doc).collect::<Vec<_>>())
     };
-    let mut s = serde_json::to_string_pretty(&v.unwrap_or(serde_json::Value::Null)).unwrap_or_default();
+    let mut s =
+        serde_json::to_string_pretty(&v.unwrap_or(serde_json::Value::Null)).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -18,7 +18,10 @@ pub fn render(reports: &[Report]) -> String {
 
 /// Text inside a table cell: no pipes, no line breaks, no HTML.
 pub fn cell(s: &str) -> String {
-    sanitize(s).replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+    sanitize(s)
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A code span that survives backticks inside.
@@ -29,12 +32,22 @@ pub fn code(s: &str) -> String {
         ticks += 1;
     }
     let fence = "`".repeat(ticks);
-    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
 fn one(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "## kmod-doctor: {} — {} **{}**\n", code(&r.module), symbol(r.verdict), r.verdict.as_str());
+    let _ = writeln!(
+        out,
+        "## kmod-doctor: {} — {} **{}**\n",
+        code(&r.module),
+        symbol(r.verdict),
+        r.verdict.as_str()
+    );
     let _ = writeln!(out, "> {}\n", r.headline);
     if let Some(rf) = &r.resolved_from {
         let how = match rf.via.as_str() {
@@ -44,7 +57,10 @@ fn one(out: &mut String, r: &Report) {
         let _ = writeln!(out, "Asked for {}: {how}.\n", code(&rf.query));
     }
     let k = &r.kernel;
-    let _ = writeln!(out, "| Kernel | Tool | Unload | Force-unload | modules_disabled | Tainted |");
+    let _ = writeln!(
+        out,
+        "| Kernel | Tool | Unload | Force-unload | modules_disabled | Tainted |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     let _ = writeln!(
         out,
@@ -67,16 +83,37 @@ fn one(out: &mut String, r: &Report) {
         let _ = writeln!(out, "| Rule | Severity | Finding | Evidence |");
         let _ = writeln!(out, "|---|---|---|---|");
         for f in &r.findings {
-            let ev: Vec<String> = f.evidence.iter().map(|e| format!("{}: {}", code(&e.path), code(&e.value))).collect();
-            let _ = writeln!(out, "| {} | {} | {} | {} |", code(&f.rule), f.severity.as_str(), cell(&f.message), ev.join("<br>"));
+            let ev: Vec<String> = f
+                .evidence
+                .iter()
+                .map(|e| format!("{}: {}", code(&e.path), code(&e.value)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&f.rule),
+                f.severity.as_str(),
+                cell(&f.message),
+                ev.join("<br>")
+            );
         }
         out.push('\n');
     }
     if !r.unchecked.is_empty() {
         let _ = writeln!(out, "### Not checked\n");
         for u in &r.unchecked {
-            let miss: Vec<String> = u.missing.iter().map(|m| format!("{} ({})", code(&m.path), cell(&m.value))).collect();
-            let _ = writeln!(out, "- {} — {}: {}", code(&u.rule), cell(&u.summary), miss.join(", "));
+            let miss: Vec<String> = u
+                .missing
+                .iter()
+                .map(|m| format!("{} ({})", code(&m.path), cell(&m.value)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- {} — {}: {}",
+                code(&u.rule),
+                cell(&u.summary),
+                miss.join(", ")
+            );
         }
         out.push('\n');
     }

@@ -31,15 +31,27 @@ impl Style {
     }
 
     pub fn heading(&self, s: &str) -> String {
-        if self.color { s.bold().to_string() } else { s.to_string() }
+        if self.color {
+            s.bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn dim(&self, s: &str) -> String {
-        if self.color { s.dimmed().to_string() } else { s.to_string() }
+        if self.color {
+            s.dimmed().to_string()
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn command(&self, s: &str) -> String {
-        if self.color { s.cyan().to_string() } else { s.to_string() }
+        if self.color {
+            s.cyan().to_string()
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -53,7 +65,12 @@ pub enum ColorChoice {
 
 /// `auto`: NO_COLOR (non-empty) turns colour off, CLICOLOR_FORCE (non-empty,
 /// not 0) turns it on, otherwise colour only on a terminal.
-pub fn decide(choice: ColorChoice, no_color: Option<&str>, force: Option<&str>, is_tty: bool) -> bool {
+pub fn decide(
+    choice: ColorChoice,
+    no_color: Option<&str>,
+    force: Option<&str>,
+    is_tty: bool,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -29,14 +29,23 @@ fn para(out: &mut String, text: &str, indent: usize) {
 fn one(out: &mut String, r: &Report, style: Style) {
     let word = r.verdict.as_str().to_uppercase();
     let head = format!("{} {word}", symbol(r.verdict));
-    let _ = writeln!(out, "{}  {}", style.verdict(r.verdict, &head), style.heading(&sanitize(&r.module)));
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        style.verdict(r.verdict, &head),
+        style.heading(&sanitize(&r.module))
+    );
     para(out, &r.headline, 3);
     if let Some(rf) = &r.resolved_from {
         let how = match rf.via.as_str() {
             "alias" => format!("alias from {}", rf.source.as_deref().unwrap_or("?")),
             _ => "dashes read as underscores".to_string(),
         };
-        para(out, &format!("(you asked for {}: {how})", sanitize(&rf.query)), 3);
+        para(
+            out,
+            &format!("(you asked for {}: {how})", sanitize(&rf.query)),
+            3,
+        );
     }
 
     if !r.findings.is_empty() {
@@ -48,7 +57,12 @@ fn one(out: &mut String, r: &Report, style: Style) {
                 Severity::Warning => "⚠",
                 Severity::Info => "•",
             };
-            let _ = writeln!(out, "  {mark} {} {}", f.rule, style.dim(&format!("[{}]", f.severity.as_str())));
+            let _ = writeln!(
+                out,
+                "  {mark} {} {}",
+                f.rule,
+                style.dim(&format!("[{}]", f.severity.as_str()))
+            );
             para(out, &f.message, 4);
             for e in &f.evidence {
                 let line = format!("{}: {}", e.path, sanitize(&e.value));
@@ -81,7 +95,10 @@ fn one(out: &mut String, r: &Report, style: Style) {
     let k = &r.kernel;
     let kline = format!(
         "Kernel {} · unload {} · force-unload {} · modules_disabled {} · tainted {}",
-        k.release.as_deref().map(sanitize).unwrap_or_else(|| "unknown".into()),
+        k.release
+            .as_deref()
+            .map(sanitize)
+            .unwrap_or_else(|| "unknown".into()),
         yes_no(k.unload_supported),
         yes_no(k.force_unload_supported),
         yes_no(k.modules_disabled),

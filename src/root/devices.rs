@@ -6,8 +6,8 @@
 //! inside the root, one line per descriptor or device node:
 //!
 //! ```text
-//! /proc/252/fd/0	c	226:0
-//! /dev/dri/card0	c	226:0
+//! /proc/252/fd/0 <TAB> c <TAB> 226:0
+//! /dev/dri/card0 <TAB> c <TAB> 226:0
 //! ```
 //!
 //! Lines starting with `#` are comments. Lookups try the descriptor first, then
@@ -49,7 +49,7 @@ impl DevNum {
         format!("/sys/dev/{class}/{}:{}", self.major, self.minor)
     }
 
-    /// Parses the `c	226:0` columns.
+    /// Parses the kind (`c`/`b`) and `226:0` columns.
     pub fn parse(kind: &str, num: &str) -> Option<DevNum> {
         let kind = match kind {
             "c" => DevKind::Char,
@@ -57,7 +57,11 @@ impl DevNum {
             _ => return None,
         };
         let (ma, mi) = num.split_once(':')?;
-        Some(DevNum { kind, major: ma.parse().ok()?, minor: mi.parse().ok()? })
+        Some(DevNum {
+            kind,
+            major: ma.parse().ok()?,
+            minor: mi.parse().ok()?,
+        })
     }
 }
 
@@ -84,7 +88,10 @@ impl DeviceTable {
     }
 
     pub(super) fn lookup(&self, fd_link: &str, target: &str) -> Option<DevNum> {
-        self.by_path.get(fd_link).or_else(|| self.by_path.get(target)).copied()
+        self.by_path
+            .get(fd_link)
+            .or_else(|| self.by_path.get(target))
+            .copied()
     }
 }
 
@@ -111,9 +118,18 @@ mod tests {
 
     #[test]
     fn parses_and_skips_garbage() {
-        let m = parse_table("# c\n/proc/1/fd/0\tc\t10:238\n/dev/vda\tb\t254:0\nbad\n/x\tz\t1:2\n/y\tc\tq:1\n");
+        let m = parse_table(
+            "# c\n/proc/1/fd/0\tc\t10:238\n/dev/vda\tb\t254:0\nbad\n/x\tz\t1:2\n/y\tc\tq:1\n",
+        );
         assert_eq!(m.len(), 2);
-        assert_eq!(m["/proc/1/fd/0"], DevNum { kind: DevKind::Char, major: 10, minor: 238 });
+        assert_eq!(
+            m["/proc/1/fd/0"],
+            DevNum {
+                kind: DevKind::Char,
+                major: 10,
+                minor: 238
+            }
+        );
         assert_eq!(m["/dev/vda"].sys_dev_path(), "/sys/dev/block/254:0");
     }
 }

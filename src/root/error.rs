@@ -7,8 +7,12 @@ pub enum ReadErrorKind {
     NotFound,
     PermissionDenied,
     SymlinkLoop,
-    TooLarge { limit: u64 },
-    NotUtf8 { line: usize },
+    TooLarge {
+        limit: u64,
+    },
+    NotUtf8 {
+        line: usize,
+    },
     /// The content (or the path itself) is not what the format allows.
     Malformed(String),
     Io(String),
@@ -24,7 +28,10 @@ pub struct ReadError {
 
 impl ReadError {
     pub fn new(path: &str, kind: ReadErrorKind) -> ReadError {
-        ReadError { path: path.to_string(), kind }
+        ReadError {
+            path: path.to_string(),
+            kind,
+        }
     }
 
     pub fn io(path: &str, e: &std::io::Error) -> ReadError {
@@ -40,7 +47,10 @@ impl ReadError {
 
     /// A malformed line in a file, named as `path:line`.
     pub fn at_line(path: &str, line: usize, what: impl Into<String>) -> ReadError {
-        ReadError::new(path, ReadErrorKind::Malformed(format!("line {line}: {}", what.into())))
+        ReadError::new(
+            path,
+            ReadErrorKind::Malformed(format!("line {line}: {}", what.into())),
+        )
     }
 
     /// Short reason without the path, for evidence tables.

@@ -10,7 +10,7 @@ mod devices;
 mod error;
 mod record;
 
-pub use devices::{DevKind, DevNum, DEVICES_TSV};
+pub use devices::{DEVICES_TSV, DevKind, DevNum};
 pub use error::{ReadError, ReadErrorKind};
 pub use record::{Recorded, Recorder};
 
@@ -39,14 +39,16 @@ pub struct Root {
 impl Root {
     /// Opens `dir` as a root. `/` is the live system.
     pub fn open(dir: &Path) -> Result<Root, ReadError> {
-        let meta = std::fs::metadata(dir).map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
+        let meta =
+            std::fs::metadata(dir).map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
         if !meta.is_dir() {
             return Err(ReadError::new(
                 &dir.display().to_string(),
                 ReadErrorKind::Malformed("not a directory".into()),
             ));
         }
-        let base = std::fs::canonicalize(dir).map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
+        let base = std::fs::canonicalize(dir)
+            .map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
         let live = base == Path::new("/");
         let mut root = Root {
             base,
@@ -95,7 +97,10 @@ impl Root {
 
     /// Reads a small attribute file (sysfs/procfs style) and trims the newline.
     pub fn read_attr(&self, path: &str) -> Result<String, ReadError> {
-        Ok(self.read_to_string(path)?.trim_end_matches(['\n', '\r']).to_string())
+        Ok(self
+            .read_to_string(path)?
+            .trim_end_matches(['\n', '\r'])
+            .to_string())
     }
 
     /// Reads a whole file, refusing anything larger than the read limit.
@@ -104,11 +109,17 @@ impl Root {
         let file = std::fs::File::open(&host).map_err(|e| ReadError::io(path, &e))?;
         let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
         if meta.is_dir() {
-            return Err(ReadError::new(path, ReadErrorKind::Malformed("is a directory".into())));
+            return Err(ReadError::new(
+                path,
+                ReadErrorKind::Malformed("is a directory".into()),
+            ));
         }
         if !meta.is_file() && !self.live {
             // A FIFO or device node in a snapshot would block or read the analyst's hardware.
-            return Err(ReadError::new(path, ReadErrorKind::Malformed("not a regular file".into())));
+            return Err(ReadError::new(
+                path,
+                ReadErrorKind::Malformed("not a regular file".into()),
+            ));
         }
         let mut buf = Vec::new();
         // procfs and sysfs report size 0, so the bound is enforced while reading.
@@ -116,7 +127,12 @@ impl Root {
             .read_to_end(&mut buf)
             .map_err(|e| ReadError::io(path, &e))?;
         if buf.len() as u64 > self.read_limit {
-            return Err(ReadError::new(path, ReadErrorKind::TooLarge { limit: self.read_limit }));
+            return Err(ReadError::new(
+                path,
+                ReadErrorKind::TooLarge {
+                    limit: self.read_limit,
+                },
+            ));
         }
         self.note(&host, Recorded::File);
         Ok(buf)
@@ -150,10 +166,8 @@ impl Root {
             Ok(host) => host.exists(),
             Err(_) => false,
         };
-        if found {
-            if let Ok(host) = self.resolve(path, true) {
-                self.note(&host, Recorded::Exists);
-            }
+        if found && let Ok(host) = self.resolve(path, true) {
+            self.note(&host, Recorded::Exists);
         }
         found
     }
@@ -201,7 +215,11 @@ impl Root {
                 return None;
             };
             let rdev = meta.rdev();
-            let num = DevNum { kind, major: libc::major(rdev), minor: libc::minor(rdev) };
+            let num = DevNum {
+                kind,
+                major: libc::major(rdev),
+                minor: libc::minor(rdev),
+            };
             if let Some(rec) = &self.recorder {
                 rec.note_device(fd_link, target, num);
             }
@@ -213,11 +231,19 @@ impl Root {
 
     /// System paths of every file called `name` below `dir`, without following
     /// symlinks (sysfs is full of cycles), at most `max_depth` levels down.
-    pub fn find_named(&self, dir: &str, name: &str, max_depth: usize) -> Result<Vec<String>, ReadError> {
+    pub fn find_named(
+        &self,
+        dir: &str,
+        name: &str,
+        max_depth: usize,
+    ) -> Result<Vec<String>, ReadError> {
         let host = self.resolve(dir, true)?;
         std::fs::symlink_metadata(&host).map_err(|e| ReadError::io(dir, &e))?;
         let mut out = Vec::new();
-        for entry in walkdir::WalkDir::new(&host).max_depth(max_depth).follow_links(false) {
+        for entry in walkdir::WalkDir::new(&host)
+            .max_depth(max_depth)
+            .follow_links(false)
+        {
             let Ok(entry) = entry else { continue };
             if entry.file_type().is_file() && entry.file_name() == name {
                 out.push(self.system_path(entry.path()));
@@ -245,10 +271,16 @@ impl Root {
     /// Maps a system path to a host path, following symlinks inside the root.
     fn resolve(&self, path: &str, follow_final: bool) -> Result<PathBuf, ReadError> {
         if !path.starts_with('/') {
-            return Err(ReadError::new(path, ReadErrorKind::Malformed("not an absolute path".into())));
+            return Err(ReadError::new(
+                path,
+                ReadErrorKind::Malformed("not an absolute path".into()),
+            ));
         }
         if path.as_bytes().contains(&0) {
-            return Err(ReadError::new(path, ReadErrorKind::Malformed("contains NUL".into())));
+            return Err(ReadError::new(
+                path,
+                ReadErrorKind::Malformed("contains NUL".into()),
+            ));
         }
         if self.live && self.recorder.is_none() {
             // The kernel resolves for us; `/` cannot be escaped. When recording
@@ -353,7 +385,11 @@ mod tests {
         std::fs::write(t.path().join("sys/devices/x/attr"), "v\n").unwrap();
         symlink("../../devices/x", t.path().join("sys/class/net/eth0")).unwrap();
         symlink("/etc/passwd", t.path().join("sys/class/net/abs")).unwrap();
-        symlink("../../../../../../../../etc/passwd", t.path().join("sys/class/net/up")).unwrap();
+        symlink(
+            "../../../../../../../../etc/passwd",
+            t.path().join("sys/class/net/up"),
+        )
+        .unwrap();
         symlink("loop2", t.path().join("sys/class/net/loop1")).unwrap();
         symlink("loop1", t.path().join("sys/class/net/loop2")).unwrap();
         let r = Root::open(t.path()).unwrap();
@@ -364,17 +400,32 @@ mod tests {
     fn relative_links_resolve_inside_root() {
         let (_t, r) = tree();
         assert_eq!(r.read_attr("/sys/class/net/eth0/attr").unwrap(), "v");
-        assert_eq!(r.canonical("/sys/class/net/eth0").unwrap(), "/sys/devices/x");
-        assert_eq!(r.read_link("/sys/class/net/eth0").unwrap(), "../../devices/x");
+        assert_eq!(
+            r.canonical("/sys/class/net/eth0").unwrap(),
+            "/sys/devices/x"
+        );
+        assert_eq!(
+            r.read_link("/sys/class/net/eth0").unwrap(),
+            "../../devices/x"
+        );
     }
 
     #[test]
     fn links_cannot_escape() {
         let (_t, r) = tree();
         // Both resolve to <root>/etc/passwd, which does not exist in the tree.
-        assert_eq!(r.read_to_string("/sys/class/net/abs").unwrap_err().kind, ReadErrorKind::NotFound);
-        assert_eq!(r.read_to_string("/sys/class/net/up").unwrap_err().kind, ReadErrorKind::NotFound);
-        assert_eq!(r.read_to_string("/../../etc/passwd").unwrap_err().kind, ReadErrorKind::NotFound);
+        assert_eq!(
+            r.read_to_string("/sys/class/net/abs").unwrap_err().kind,
+            ReadErrorKind::NotFound
+        );
+        assert_eq!(
+            r.read_to_string("/sys/class/net/up").unwrap_err().kind,
+            ReadErrorKind::NotFound
+        );
+        assert_eq!(
+            r.read_to_string("/../../etc/passwd").unwrap_err().kind,
+            ReadErrorKind::NotFound
+        );
     }
 
     #[test]
@@ -390,19 +441,28 @@ mod tests {
         let (t, mut r) = tree();
         std::fs::write(t.path().join("big"), vec![b'a'; 100]).unwrap();
         r.set_read_limit(10);
-        assert!(matches!(r.read_bytes("/big").unwrap_err().kind, ReadErrorKind::TooLarge { .. }));
+        assert!(matches!(
+            r.read_bytes("/big").unwrap_err().kind,
+            ReadErrorKind::TooLarge { .. }
+        ));
     }
 
     #[test]
     fn non_utf8_names_the_line() {
         let (t, r) = tree();
         std::fs::write(t.path().join("bad"), b"ok\nok\n\xff\n").unwrap();
-        assert_eq!(r.read_to_string("/bad").unwrap_err().kind, ReadErrorKind::NotUtf8 { line: 3 });
+        assert_eq!(
+            r.read_to_string("/bad").unwrap_err().kind,
+            ReadErrorKind::NotUtf8 { line: 3 }
+        );
     }
 
     #[test]
     fn child_refuses_traversal() {
-        assert_eq!(child("/sys/module", "loop").as_deref(), Some("/sys/module/loop"));
+        assert_eq!(
+            child("/sys/module", "loop").as_deref(),
+            Some("/sys/module/loop")
+        );
         for bad in ["", ".", "..", "a/b", "a\0"] {
             assert!(child("/sys/module", bad).is_none(), "{bad:?}");
         }

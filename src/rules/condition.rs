@@ -117,16 +117,23 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 while i < b.len() && b[i].is_ascii_digit() {
                     i += 1;
                 }
-                let n = s[start..i].parse().map_err(|_| format!("bad number at column {}", start + 1))?;
+                let n = s[start..i]
+                    .parse()
+                    .map_err(|_| format!("bad number at column {}", start + 1))?;
                 out.push(Tok::Int(n));
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.')
+                {
                     i += 1;
                 }
                 let w = &s[start..i];
-                out.push(if w == "contains" { Tok::Op(Op::Contains) } else { Tok::Ident(w.to_string()) });
+                out.push(if w == "contains" {
+                    Tok::Op(Op::Contains)
+                } else {
+                    Tok::Ident(w.to_string())
+                });
             }
             _ => return Err(format!("unexpected {:?} at column {}", c as char, i + 1)),
         }
@@ -220,15 +227,23 @@ impl Parser {
 }
 
 fn fact_name(w: &str) -> Result<&'static str, String> {
-    keys::lookup(w).map(|k| k.name).ok_or_else(|| format!("unknown fact {w:?} (see rules/README.md for the list)"))
+    keys::lookup(w)
+        .map(|k| k.name)
+        .ok_or_else(|| format!("unknown fact {w:?} (see rules/README.md for the list)"))
 }
 
 /// Parses and type-checks a condition.
 pub fn parse(src: &str) -> Result<Expr, String> {
-    let mut p = Parser { toks: lex(src)?, pos: 0 };
+    let mut p = Parser {
+        toks: lex(src)?,
+        pos: 0,
+    };
     let e = p.or(0)?;
     if p.pos < p.toks.len() {
-        return Err(format!("unexpected {:?} after the condition", p.toks[p.pos]));
+        return Err(format!(
+            "unexpected {:?} after the condition",
+            p.toks[p.pos]
+        ));
     }
     check(&e)?;
     Ok(e)
@@ -262,15 +277,22 @@ fn check(e: &Expr) -> Result<(), String> {
         Expr::Not(a) => check(a),
         Expr::Truthy(o) => match operand_ty(o)? {
             Ty::Bool => Ok(()),
-            t => Err(format!("a {} cannot stand alone as a condition; compare it", t.name())),
+            t => Err(format!(
+                "a {} cannot stand alone as a condition; compare it",
+                t.name()
+            )),
         },
         Expr::Cmp(op, a, b) => {
             let (ta, tb) = (operand_ty(a)?, operand_ty(b)?);
             match op {
                 Op::Contains if ta == Ty::List && tb == Ty::Str => Ok(()),
-                Op::Contains => Err("`contains` needs a list on the left and a string on the right".into()),
+                Op::Contains => {
+                    Err("`contains` needs a list on the left and a string on the right".into())
+                }
                 _ if ta != tb => Err(format!("cannot compare {} with {}", ta.name(), tb.name())),
-                Op::Lt | Op::Le | Op::Gt | Op::Ge if ta != Ty::Int => Err("ordering needs numbers".into()),
+                Op::Lt | Op::Le | Op::Gt | Op::Ge if ta != Ty::Int => {
+                    Err("ordering needs numbers".into())
+                }
                 _ if ta == Ty::List => Err("compare lists with count() or contains".into()),
                 _ => Ok(()),
             }
@@ -361,7 +383,10 @@ mod tests {
         t.set("module.refcount", 2i64, vec![]);
         t.set("module.holders", vec!["a".to_string()], vec![]);
         t.set("module.state", "live", vec![]);
-        t.unread("module.permanent", ReadError::new("/proc/modules", ReadErrorKind::PermissionDenied));
+        t.unread(
+            "module.permanent",
+            ReadError::new("/proc/modules", ReadErrorKind::PermissionDenied),
+        );
         t
     }
 
@@ -371,7 +396,10 @@ mod tests {
 
     #[test]
     fn evaluates_with_kleene_logic() {
-        assert_eq!(ev("module.loaded and module.refcount > count(module.holders)"), Tri::True);
+        assert_eq!(
+            ev("module.loaded and module.refcount > count(module.holders)"),
+            Tri::True
+        );
         assert_eq!(ev("module.state == \"live\""), Tri::True);
         assert_eq!(ev("module.holders contains \"a\""), Tri::True);
         assert_eq!(ev("module.permanent"), Tri::Unknown);

@@ -11,9 +11,7 @@ use serde::Deserialize;
 use template::Template;
 
 /// Built-in rule files, embedded so the binary is self-contained.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("rules/core.toml", include_str!("../../rules/core.toml")),
-];
+pub const BUILTIN: &[(&str, &str)] = &[("rules/core.toml", include_str!("../../rules/core.toml"))];
 
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -119,7 +117,11 @@ impl RuleSet {
     /// Adds every `*.toml` in `dir` (sorted by name). A site rule with the id
     /// of an existing rule replaces it, so a fleet can retune a built-in.
     pub fn add_dir(&mut self, dir: &std::path::Path) -> Result<(), RuleError> {
-        let err = |m: String| RuleError { file: dir.display().to_string(), line: 0, message: m };
+        let err = |m: String| RuleError {
+            file: dir.display().to_string(),
+            line: 0,
+            message: m,
+        };
         let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(dir)
             .max_depth(1)
             .into_iter()
@@ -135,41 +137,87 @@ impl RuleSet {
             let name = f.display().to_string();
             let meta = std::fs::metadata(&f).map_err(|e| err(format!("{name}: {e}")))?;
             if meta.len() > 4 * 1024 * 1024 {
-                return Err(RuleError { file: name, line: 0, message: "rule file larger than 4 MiB".into() });
+                return Err(RuleError {
+                    file: name,
+                    line: 0,
+                    message: "rule file larger than 4 MiB".into(),
+                });
             }
-            let bytes = std::fs::read(&f).map_err(|e| RuleError { file: name.clone(), line: 0, message: e.to_string() })?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| RuleError { file: name.clone(), line: 0, message: "not valid UTF-8".into() })?;
+            let bytes = std::fs::read(&f).map_err(|e| RuleError {
+                file: name.clone(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            let text = String::from_utf8(bytes).map_err(|_| RuleError {
+                file: name.clone(),
+                line: 0,
+                message: "not valid UTF-8".into(),
+            })?;
             self.add_file(&name, &text)?;
         }
         Ok(())
     }
 
     pub fn add_file(&mut self, file: &str, text: &str) -> Result<(), RuleError> {
-        let line_of = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
-        let fail = |span: std::ops::Range<usize>, message: String| RuleError { file: file.to_string(), line: line_of(span), message };
+        let line_of = |span: std::ops::Range<usize>| {
+            text[..span.start.min(text.len())].matches('\n').count() + 1
+        };
+        let fail = |span: std::ops::Range<usize>, message: String| RuleError {
+            file: file.to_string(),
+            line: line_of(span),
+            message,
+        };
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let line = e.span().map(line_of).unwrap_or(0);
-            RuleError { file: file.to_string(), line, message: e.message().to_string() }
+            RuleError {
+                file: file.to_string(),
+                line,
+                message: e.message().to_string(),
+            }
         })?;
         for r in raw.rule {
             let id = r.id.get_ref().clone();
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                return Err(fail(r.id.span(), format!("rule id {id:?} must be lowercase letters, digits and dashes")));
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(fail(
+                    r.id.span(),
+                    format!("rule id {id:?} must be lowercase letters, digits and dashes"),
+                ));
             }
-            let severity = Severity::parse(r.severity.get_ref())
-                .ok_or_else(|| fail(r.severity.span(), format!("severity {:?}: expected info, warning, error or critical", r.severity.get_ref())))?;
+            let severity = Severity::parse(r.severity.get_ref()).ok_or_else(|| {
+                fail(
+                    r.severity.span(),
+                    format!(
+                        "severity {:?}: expected info, warning, error or critical",
+                        r.severity.get_ref()
+                    ),
+                )
+            })?;
             let verdict = match &r.verdict {
                 None => None,
                 Some(v) => Some(
                     Verdict::parse(v.get_ref())
                         .filter(|v| *v != Verdict::Unknown)
-                        .ok_or_else(|| fail(v.span(), format!("verdict {:?} is not one a rule can set", v.get_ref())))?,
+                        .ok_or_else(|| {
+                            fail(
+                                v.span(),
+                                format!("verdict {:?} is not one a rule can set", v.get_ref()),
+                            )
+                        })?,
                 ),
             };
-            let when = condition::parse(r.when.get_ref()).map_err(|m| fail(r.when.span(), format!("condition: {m}")))?;
-            let message = Template::parse(r.message.get_ref(), false).map_err(|m| fail(r.message.span(), m))?;
-            let steps = r.steps.into_iter().map(|s| step(s, &fail)).collect::<Result<Vec<_>, _>>()?;
+            let when = condition::parse(r.when.get_ref())
+                .map_err(|m| fail(r.when.span(), format!("condition: {m}")))?;
+            let message = Template::parse(r.message.get_ref(), false)
+                .map_err(|m| fail(r.message.span(), m))?;
+            let steps = r
+                .steps
+                .into_iter()
+                .map(|s| step(s, &fail))
+                .collect::<Result<Vec<_>, _>>()?;
             let rule = Rule {
                 id: id.clone(),
                 severity,
@@ -190,26 +238,50 @@ impl RuleSet {
         for vs in raw.verdict_step {
             let mut verdicts = Vec::new();
             for v in &vs.verdicts {
-                verdicts.push(Verdict::parse(v.get_ref()).ok_or_else(|| fail(v.span(), format!("unknown verdict {:?}", v.get_ref())))?);
+                verdicts.push(
+                    Verdict::parse(v.get_ref()).ok_or_else(|| {
+                        fail(v.span(), format!("unknown verdict {:?}", v.get_ref()))
+                    })?,
+                );
             }
             let when = match &vs.when {
                 None => None,
-                Some(w) => Some(condition::parse(w.get_ref()).map_err(|m| fail(w.span(), format!("condition: {m}")))?),
+                Some(w) => Some(
+                    condition::parse(w.get_ref())
+                        .map_err(|m| fail(w.span(), format!("condition: {m}")))?,
+                ),
             };
-            let raw = RawStep { phase: vs.phase, for_each: None, command: vs.command, why: vs.why };
-            self.verdict_steps.push(VerdictStep { verdicts, when, step: step(raw, &fail)? });
+            let raw = RawStep {
+                phase: vs.phase,
+                for_each: None,
+                command: vs.command,
+                why: vs.why,
+            };
+            self.verdict_steps.push(VerdictStep {
+                verdicts,
+                when,
+                step: step(raw, &fail)?,
+            });
         }
         Ok(())
     }
 }
 
-fn step(s: RawStep, fail: &dyn Fn(std::ops::Range<usize>, String) -> RuleError) -> Result<Step, RuleError> {
+fn step(
+    s: RawStep,
+    fail: &dyn Fn(std::ops::Range<usize>, String) -> RuleError,
+) -> Result<Step, RuleError> {
     let for_each = match &s.for_each {
         None => None,
         Some(f) => {
             let k = crate::facts::keys::lookup(f.get_ref())
                 .filter(|k| k.ty == crate::facts::keys::Ty::List)
-                .ok_or_else(|| fail(f.span(), format!("for_each {:?} must name a list fact", f.get_ref())))?;
+                .ok_or_else(|| {
+                    fail(
+                        f.span(),
+                        format!("for_each {:?} must name a list fact", f.get_ref()),
+                    )
+                })?;
             Some(k.name)
         }
     };
@@ -217,7 +289,8 @@ fn step(s: RawStep, fail: &dyn Fn(std::ops::Range<usize>, String) -> RuleError) 
     Ok(Step {
         phase: s.phase,
         for_each,
-        command: Template::parse(s.command.get_ref(), allow_item).map_err(|m| fail(s.command.span(), m))?,
+        command: Template::parse(s.command.get_ref(), allow_item)
+            .map_err(|m| fail(s.command.span(), m))?,
         why: Template::parse(s.why.get_ref(), allow_item).map_err(|m| fail(s.why.span(), m))?,
     })
 }

@@ -6,8 +6,8 @@
 //! with control characters escaped, so a hostile name cannot forge lines or
 //! terminal escapes.
 
-use crate::facts::{keys, FactTable, Value};
-use crate::render::quote::{shell_quote, sanitize};
+use crate::facts::{FactTable, Value, keys};
+use crate::render::quote::{sanitize, shell_quote};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
@@ -36,7 +36,8 @@ impl Template {
                 }
                 pieces.push(Piece::Item);
             } else {
-                let k = keys::lookup(name).ok_or_else(|| format!("unknown fact {{{name}}} in template"))?;
+                let k = keys::lookup(name)
+                    .ok_or_else(|| format!("unknown fact {{{name}}} in template"))?;
                 pieces.push(Piece::Fact(k.name));
             }
             rest = &rest[close + 1..];
@@ -56,7 +57,7 @@ impl Template {
 
     /// Text for people.
     pub fn message(&self, facts: &FactTable, item: Option<&str>) -> String {
-        self.render(facts, item, |v| sanitize(&v.display()), |s| sanitize(s))
+        self.render(facts, item, |v| sanitize(&v.display()), sanitize)
     }
 
     /// A command to paste into a shell.
@@ -65,7 +66,11 @@ impl Template {
             facts,
             item,
             |v| match v {
-                Value::List(l) => l.iter().map(|s| shell_quote(s)).collect::<Vec<_>>().join(" "),
+                Value::List(l) => l
+                    .iter()
+                    .map(|s| shell_quote(s))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 other => shell_quote(&other.display()),
             },
             shell_quote,
@@ -102,7 +107,11 @@ mod tests {
     fn commands_quote_and_messages_escape() {
         let mut t = FactTable::default();
         t.set("module.name", "x$(reboot)", vec![]);
-        t.set("module.holders", vec!["a b".to_string(), "c".to_string()], vec![]);
+        t.set(
+            "module.holders",
+            vec!["a b".to_string(), "c".to_string()],
+            vec![],
+        );
         let c = Template::parse("modprobe -r {module.name} {module.holders}", false).unwrap();
         assert_eq!(c.command(&t, None), "modprobe -r 'x$(reboot)' 'a b' c");
         t.set("module.name", "evil\n\u{1b}[2J", vec![]);

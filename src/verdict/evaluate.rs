@@ -1,7 +1,7 @@
-use super::report::*;
 use super::Verdict;
+use super::report::*;
 use crate::facts::{Evidence, Fact, FactTable};
-use crate::rules::condition::{eval, Tri};
+use crate::rules::condition::{Tri, eval};
 use crate::rules::{RuleSet, Step};
 
 /// Runs every rule over the facts of one module.
@@ -37,7 +37,10 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
 
     let verdict = decide(&findings, &unchecked);
     for vs in &rules.verdict_steps {
-        let applies = vs.when.as_ref().is_none_or(|w| eval(w, facts, &mut Vec::new()) == Tri::True);
+        let applies = vs
+            .when
+            .as_ref()
+            .is_none_or(|w| eval(w, facts, &mut Vec::new()) == Tri::True);
         if vs.verdicts.contains(&verdict) && applies {
             expand(&vs.step, facts, &mut steps);
         }
@@ -66,7 +69,10 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
             modules_disabled: facts.bool("kernel.modules_disabled"),
             tainted: facts.int("kernel.tainted"),
             taint_flags: facts.str("kernel.taint_flags").map(str::to_string),
-            config_source: facts.str("kernel.config_source").filter(|s| !s.is_empty()).map(str::to_string),
+            config_source: facts
+                .str("kernel.config_source")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
         },
         module_info: ModuleInfo {
             loaded: facts.bool("module.loaded"),
@@ -77,7 +83,10 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
             unexplained_refs: facts.int("module.unexplained_refs"),
             permanent: facts.bool("module.permanent"),
             size: facts.int("module.size"),
-            taint: facts.str("module.taint").filter(|s| !s.is_empty()).map(str::to_string),
+            taint: facts
+                .str("module.taint")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             path: facts.str("module.path").map(str::to_string),
             dependencies: facts.list("module.dependencies").to_vec(),
             would_also_remove: facts.list("module.would_also_remove").to_vec(),
@@ -93,8 +102,14 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
 /// already proves a refusal or a danger (that keeps its severity and the
 /// report lists what was not checked).
 fn decide(findings: &[Finding], unchecked: &[Unchecked]) -> Verdict {
-    let fired = findings.iter().filter_map(|f| f.verdict).max_by_key(|v| v.rank());
-    let worst_unchecked = unchecked.iter().filter_map(|u| u.verdict).max_by_key(|v| v.rank());
+    let fired = findings
+        .iter()
+        .filter_map(|f| f.verdict)
+        .max_by_key(|v| v.rank());
+    let worst_unchecked = unchecked
+        .iter()
+        .filter_map(|u| u.verdict)
+        .max_by_key(|v| v.rank());
     match (fired, worst_unchecked) {
         (None, _) => Verdict::Unknown,
         (Some(v), None) => v,
@@ -106,12 +121,21 @@ fn decide(findings: &[Finding], unchecked: &[Unchecked]) -> Verdict {
 
 fn expand(s: &Step, facts: &FactTable, out: &mut Vec<(u32, NextStep)>) {
     match s.for_each {
-        None => out.push((s.phase, NextStep { command: s.command.command(facts, None), why: s.why.message(facts, None) })),
+        None => out.push((
+            s.phase,
+            NextStep {
+                command: s.command.command(facts, None),
+                why: s.why.message(facts, None),
+            },
+        )),
         Some(key) => {
             for item in facts.list(key) {
                 out.push((
                     s.phase,
-                    NextStep { command: s.command.command(facts, Some(item)), why: s.why.message(facts, Some(item)) },
+                    NextStep {
+                        command: s.command.command(facts, Some(item)),
+                        why: s.why.message(facts, Some(item)),
+                    },
                 ));
             }
         }
@@ -155,6 +179,9 @@ fn resolved_from(facts: &FactTable) -> Option<ResolvedFrom> {
     Some(ResolvedFrom {
         query: facts.str("module.query").unwrap_or_default().to_string(),
         via: via.to_string(),
-        source: facts.str("module.alias_source").filter(|s| !s.is_empty()).map(str::to_string),
+        source: facts
+            .str("module.alias_source")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     })
 }

@@ -72,11 +72,15 @@ impl Verdict {
     /// One line a sysadmin reads first.
     pub fn headline(self) -> &'static str {
         match self {
-            Verdict::NotFound => "no such module: not loaded, not built in, not in modules.dep or any alias",
+            Verdict::NotFound => {
+                "no such module: not loaded, not built in, not in modules.dep or any alias"
+            }
             Verdict::Builtin => "built into the kernel: it cannot be unloaded",
             Verdict::NotLoaded => "not loaded: there is nothing to unload",
             Verdict::Blocked => "the kernel will refuse to unload it now",
-            Verdict::Danger => "the kernel would unload it, but something the system depends on would go down",
+            Verdict::Danger => {
+                "the kernel would unload it, but something the system depends on would go down"
+            }
             Verdict::Caution => "it can be unloaded, with side effects worth knowing",
             Verdict::Safe => "it can be unloaded: nothing uses it",
             Verdict::Unknown => "cannot decide: evidence needed for a verdict could not be read",

@@ -26,7 +26,13 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Alias>, ReadError> {
                 module: normalize(m),
                 line: n,
             }),
-            _ => return Err(ReadError::at_line(path, n, "expected `alias PATTERN MODULE`")),
+            _ => {
+                return Err(ReadError::at_line(
+                    path,
+                    n,
+                    "expected `alias PATTERN MODULE`",
+                ));
+            }
         }
     }
     Ok(out)
@@ -36,7 +42,9 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Alias>, ReadError> {
 pub fn resolve(aliases: &[Alias], name: &str) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
     for a in aliases {
-        if fnmatch(a.pattern.as_bytes(), name.as_bytes()) && !out.iter().any(|(m, _)| *m == a.module) {
+        if fnmatch(a.pattern.as_bytes(), name.as_bytes())
+            && !out.iter().any(|(m, _)| *m == a.module)
+        {
             out.push((a.module.clone(), a.line));
         }
     }
@@ -133,7 +141,10 @@ mod tests {
 
     #[test]
     fn globbing() {
-        assert!(fnmatch(b"pci:v00001AF4d00001000sv*sd*bc*sc*i*", b"pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"));
+        assert!(fnmatch(
+            b"pci:v00001AF4d00001000sv*sd*bc*sc*i*",
+            b"pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"
+        ));
         assert!(fnmatch(b"char-major-10-238", b"char-major-10-238"));
         assert!(!fnmatch(b"char-major-10-238", b"char-major-10-2389"));
         assert!(fnmatch(b"a?c", b"abc"));
@@ -150,7 +161,10 @@ mod tests {
     #[test]
     fn resolves_in_order() {
         let a = parse("# c\nalias net-pf-7 bluetooth\nalias devname:vhost-net vhost_net\nalias char-major-10-238 vhost_net\n", "/a").unwrap();
-        assert_eq!(resolve(&a, "char-major-10-238"), vec![("vhost_net".to_string(), 4)]);
+        assert_eq!(
+            resolve(&a, "char-major-10-238"),
+            vec![("vhost_net".to_string(), 4)]
+        );
         assert!(parse("alias x\n", "/a").is_err());
     }
 }

@@ -31,8 +31,17 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<DevName>, ReadError> {
             _ => return Err(bad()),
         };
         let (ma, mi) = cols[2][1..].split_once(':').ok_or_else(bad)?;
-        let dev = DevNum { kind, major: ma.parse().map_err(|_| bad())?, minor: mi.parse().map_err(|_| bad())? };
-        out.push(DevName { module: normalize(cols[0]), node: cols[1].to_string(), dev, line: n });
+        let dev = DevNum {
+            kind,
+            major: ma.parse().map_err(|_| bad())?,
+            minor: mi.parse().map_err(|_| bad())?,
+        };
+        out.push(DevName {
+            module: normalize(cols[0]),
+            node: cols[1].to_string(),
+            dev,
+            line: n,
+        });
     }
     Ok(out)
 }

@@ -35,17 +35,21 @@ pub fn parse(text: &str, path: &str) -> Result<ModulesDep, ReadError> {
         let (file, rest) = line
             .split_once(':')
             .ok_or_else(|| ReadError::at_line(path, n, "expected `module.ko: dependencies`"))?;
-        let name = module_name_from_path(file)
-            .ok_or_else(|| ReadError::at_line(path, n, format!("{file:?} is not a module file name")))?;
+        let name = module_name_from_path(file).ok_or_else(|| {
+            ReadError::at_line(path, n, format!("{file:?} is not a module file name"))
+        })?;
         let mut deps = Vec::new();
         for d in rest.split_whitespace() {
-            deps.push(
-                module_name_from_path(d)
-                    .ok_or_else(|| ReadError::at_line(path, n, format!("{d:?} is not a module file name")))?,
-            );
+            deps.push(module_name_from_path(d).ok_or_else(|| {
+                ReadError::at_line(path, n, format!("{d:?} is not a module file name"))
+            })?);
         }
         // depmod keeps the first of duplicate names (search order); so do we.
-        by_name.entry(name).or_insert(DepEntry { path: file.to_string(), deps, line: n });
+        by_name.entry(name).or_insert(DepEntry {
+            path: file.to_string(),
+            deps,
+            line: n,
+        });
     }
     Ok(ModulesDep { by_name })
 }
@@ -61,7 +65,10 @@ mod tests {
             "/lib/modules/x/modules.dep",
         )
         .unwrap();
-        assert_eq!(d.get("br-netfilter").unwrap().deps, vec!["bridge", "stp", "llc"]);
+        assert_eq!(
+            d.get("br-netfilter").unwrap().deps,
+            vec!["bridge", "stp", "llc"]
+        );
         assert!(d.get("dummy").unwrap().deps.is_empty());
     }
 

@@ -20,12 +20,30 @@ impl std::fmt::Display for Origin {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Directive {
-    Alias { pattern: String, module: String },
-    Blacklist { module: String },
-    Install { module: String, command: String },
-    Remove { module: String, command: String },
-    Options { module: String, options: String },
-    Softdep { module: String, pre: Vec<String>, post: Vec<String> },
+    Alias {
+        pattern: String,
+        module: String,
+    },
+    Blacklist {
+        module: String,
+    },
+    Install {
+        module: String,
+        command: String,
+    },
+    Remove {
+        module: String,
+        command: String,
+    },
+    Options {
+        module: String,
+        options: String,
+    },
+    Softdep {
+        module: String,
+        pre: Vec<String>,
+        post: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -50,10 +68,22 @@ impl ModprobeConf {
             }
             logical.push_str(raw);
             let line = std::mem::take(&mut logical);
-            self.parse_line(&line, Origin { path: path.to_string(), line: start });
+            self.parse_line(
+                &line,
+                Origin {
+                    path: path.to_string(),
+                    line: start,
+                },
+            );
         }
         if !logical.is_empty() {
-            self.parse_line(&logical, Origin { path: path.to_string(), line: start });
+            self.parse_line(
+                &logical,
+                Origin {
+                    path: path.to_string(),
+                    line: start,
+                },
+            );
         }
     }
 
@@ -66,11 +96,25 @@ impl ModprobeConf {
         let cmd = words.next().unwrap_or_default();
         let rest: Vec<&str> = words.collect();
         let d = match (cmd, rest.as_slice()) {
-            ("alias", [p, m]) => Directive::Alias { pattern: p.to_string(), module: normalize(m) },
-            ("blacklist", [m]) => Directive::Blacklist { module: normalize(m) },
-            ("install", [m, cmd @ ..]) if !cmd.is_empty() => Directive::Install { module: normalize(m), command: command_text(line, 2) },
-            ("remove", [m, cmd @ ..]) if !cmd.is_empty() => Directive::Remove { module: normalize(m), command: command_text(line, 2) },
-            ("options", [m, opts @ ..]) => Directive::Options { module: normalize(m), options: opts.join(" ") },
+            ("alias", [p, m]) => Directive::Alias {
+                pattern: p.to_string(),
+                module: normalize(m),
+            },
+            ("blacklist", [m]) => Directive::Blacklist {
+                module: normalize(m),
+            },
+            ("install", [m, cmd @ ..]) if !cmd.is_empty() => Directive::Install {
+                module: normalize(m),
+                command: command_text(line, 2),
+            },
+            ("remove", [m, cmd @ ..]) if !cmd.is_empty() => Directive::Remove {
+                module: normalize(m),
+                command: command_text(line, 2),
+            },
+            ("options", [m, opts @ ..]) => Directive::Options {
+                module: normalize(m),
+                options: opts.join(" "),
+            },
             ("softdep", [m, spec @ ..]) => {
                 let (mut pre, mut post) = (Vec::new(), Vec::new());
                 let mut into_post: Option<bool> = None;
@@ -82,16 +126,22 @@ impl ModprobeConf {
                             Some(false) => pre.push(normalize(m)),
                             Some(true) => post.push(normalize(m)),
                             None => {
-                                self.warnings.push((format!("softdep: {m:?} before pre:/post:"), origin));
+                                self.warnings
+                                    .push((format!("softdep: {m:?} before pre:/post:"), origin));
                                 return;
                             }
                         },
                     }
                 }
-                Directive::Softdep { module: normalize(m), pre, post }
+                Directive::Softdep {
+                    module: normalize(m),
+                    pre,
+                    post,
+                }
             }
             _ => {
-                self.warnings.push((format!("ignored line: {line}"), origin));
+                self.warnings
+                    .push((format!("ignored line: {line}"), origin));
                 return;
             }
         };
@@ -123,12 +173,16 @@ impl ModprobeConf {
     pub fn softdeps(&self, module: &str) -> Option<(Vec<String>, Vec<String>, &Origin)> {
         let mut found: Option<(Vec<String>, Vec<String>, &Origin)> = None;
         for (d, o) in &self.directives {
-            if let Directive::Softdep { module: m, pre, post } = d {
-                if m == module {
-                    let e = found.get_or_insert_with(|| (Vec::new(), Vec::new(), o));
-                    e.0.extend(pre.iter().cloned());
-                    e.1.extend(post.iter().cloned());
-                }
+            if let Directive::Softdep {
+                module: m,
+                pre,
+                post,
+            } = d
+                && m == module
+            {
+                let e = found.get_or_insert_with(|| (Vec::new(), Vec::new(), o));
+                e.0.extend(pre.iter().cloned());
+                e.1.extend(post.iter().cloned());
             }
         }
         found
@@ -165,11 +219,20 @@ mod tests {
             "/etc/modprobe.d/t.conf",
         );
         let (cmd, o) = c.remove_command("nvidia").unwrap();
-        assert_eq!(cmd, "/sbin/modprobe -r nvidia_drm;  /sbin/modprobe -r --ignore-remove nvidia");
+        assert_eq!(
+            cmd,
+            "/sbin/modprobe -r nvidia_drm;  /sbin/modprobe -r --ignore-remove nvidia"
+        );
         assert_eq!(o.to_string(), "/etc/modprobe.d/t.conf:2");
         assert!(c.blacklisted("pcspkr").is_some());
         let (pre, post, _) = c.softdeps("bochs").unwrap();
-        assert_eq!((pre, post), (vec!["drm".to_string()], vec!["a_b".to_string(), "c".to_string()]));
+        assert_eq!(
+            (pre, post),
+            (
+                vec!["drm".to_string()],
+                vec!["a_b".to_string(), "c".to_string()]
+            )
+        );
         assert!(c.install_command("fuse").is_some());
         assert_eq!(c.aliases().next().unwrap().1, "virtio_net");
         assert_eq!(c.warnings.len(), 2);

@@ -3,7 +3,7 @@
 //! ```text
 //! bridge 319488 1 br_netfilter, Live 0xffffffffc0421000
 //! nvidia 56000512 42 nvidia_uvm,nvidia_modeset, Live 0x0000000000000000 (POE)
-//! ext4 1019904 2 [permanent], Live 0x0 
+//! ext4 1019904 2 [permanent], Live 0x0
 //! loop 32768 - - Live 0xffffffffc0401000
 //! ```
 //!
@@ -78,11 +78,15 @@ fn parse_line(line: &str, n: usize) -> Result<ModuleEntry, String> {
     if !is_valid_module_name(name) {
         return Err(format!("invalid module name {name:?}"));
     }
-    let size: u64 = cols[1].parse().map_err(|_| format!("size {:?} is not a number", cols[1]))?;
+    let size: u64 = cols[1]
+        .parse()
+        .map_err(|_| format!("size {:?} is not a number", cols[1]))?;
     let (refcount, holders, permanent) = if cols[2] == "-" && cols[3] == "-" {
         (None, Vec::new(), false)
     } else {
-        let rc: i64 = cols[2].parse().map_err(|_| format!("refcount {:?} is not a number", cols[2]))?;
+        let rc: i64 = cols[2]
+            .parse()
+            .map_err(|_| format!("refcount {:?} is not a number", cols[2]))?;
         let (holders, permanent) = parse_used_by(cols[3])?;
         (Some(rc), holders, permanent)
     };
@@ -95,8 +99,14 @@ fn parse_line(line: &str, n: usize) -> Result<ModuleEntry, String> {
     let address = cols.get(5).map(|s| s.to_string());
     let taint = match cols.get(6) {
         None => None,
-        Some(t) if t.starts_with('(') && t.ends_with(')') && t.len() >= 2 => Some(t[1..t.len() - 1].to_string()),
-        Some(t) => return Err(format!("unexpected column {t:?} (taint flags are written as (XYZ))")),
+        Some(t) if t.starts_with('(') && t.ends_with(')') && t.len() >= 2 => {
+            Some(t[1..t.len() - 1].to_string())
+        }
+        Some(t) => {
+            return Err(format!(
+                "unexpected column {t:?} (taint flags are written as (XYZ))"
+            ));
+        }
     };
     if cols.len() > 7 {
         return Err(format!("unexpected extra column {:?}", cols[7]));
@@ -147,7 +157,9 @@ mod tests {
         assert_eq!(e.refcount, Some(1));
         assert_eq!(e.holders, vec!["br_netfilter"]);
         assert!(!e.permanent);
-        let e = one("virtio 20480 5 virtio_blk,9pnet_virtio,virtio_gpu,virtio_net,virtio_pci, Live 0xffffffffc039e000");
+        let e = one(
+            "virtio 20480 5 virtio_blk,9pnet_virtio,virtio_gpu,virtio_net,virtio_pci, Live 0xffffffffc039e000",
+        );
         assert_eq!(e.holders.len(), 5);
         let e = one("dummy 12288 0 - Live 0xffffffffc0401000");
         assert!(e.holders.is_empty());
@@ -176,10 +188,21 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_file_and_line() {
-        for bad in ["x", "x y 0 - Live", "x 1 z - Live", "x 1 0 - Zombie", "../x 1 0 - Live", "x 1 0 a/b, Live", "x 1 0 - Live 0x0 POE"] {
+        for bad in [
+            "x",
+            "x y 0 - Live",
+            "x 1 z - Live",
+            "x 1 0 - Zombie",
+            "../x 1 0 - Live",
+            "x 1 0 a/b, Live",
+            "x 1 0 - Live 0x0 POE",
+        ] {
             let text = format!("dummy 1 0 - Live 0x0\n{bad}\n");
             let e = parse(&text, "/proc/modules").unwrap_err();
-            assert!(e.to_string().starts_with("/proc/modules: line 2:"), "{bad}: {e}");
+            assert!(
+                e.to_string().starts_with("/proc/modules: line 2:"),
+                "{bad}: {e}"
+            );
         }
     }
 }
