@@ -78,7 +78,8 @@ capture() {
     _cls=""
     for _c in $CAP_CLASSES; do [ -d "/sys/class/$_c" ] && _cls="$_cls /sys/class/$_c"; done
     echo $_cls /sys/block /sys/dev/block /sys/dev/char | tr ' ' '\n' >> "$_T/dirs"
-    find $_cls /sys/block -mindepth 1 -maxdepth 1 -type l > "$_T/classlinks"
+    # (virtual consoles tty2..tty63 are skipped: 62 identical driverless entries)
+    find $_cls /sys/block -mindepth 1 -maxdepth 1 -type l ! -name 'tty[2-9]' ! -name 'tty[1-6][0-9]' > "$_T/classlinks"
     sed 's,^/,,' "$_T/classlinks" >> "$_T/links"
     find /sys/dev/block /sys/dev/char -mindepth 1 -maxdepth 1 -type l | sed 's,^/,,' >> "$_T/links"
     find $_cls -mindepth 1 -maxdepth 1 -type f -name version >> "$_T/files"

@@ -187,6 +187,9 @@ teardown_virtio_blk_open() { release_holders; /sbin/modprobe virtio_blk; wait_fo
 setup_bochs_card_open() { wait_for /dev/dri/card0 && hold /dev/dri/card0; }
 teardown_bochs_card_open() { release_holders; /sbin/modprobe bochs; wait_for /dev/dri/card0; }
 
+setup_drm_holders() { wait_for /sys/module/drm; }
+teardown_drm_holders() { :; }
+
 setup_virtio_net_route() {
     ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2
     ip addr show eth0; ip route
@@ -233,6 +236,7 @@ run_scenario loop-attached loop
 run_scenario vhost-net-open vhost_net
 run_scenario virtio-blk-open virtio_blk
 run_scenario bochs-card-open bochs
+run_scenario drm-holders drm
 run_scenario virtio-net-route virtio_net
 run_scenario fs-ext4 ext4
 run_scenario fs-vfat vfat
