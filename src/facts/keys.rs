@@ -68,6 +68,22 @@ keys! {
     "module.softdep_pre" List "modprobe.d `softdep` pre: modules.";
     "module.softdep_post" List "modprobe.d `softdep` post: modules.";
     "module.blacklisted" Bool "A modprobe.d `blacklist` line names it.";
+    "module.classes" List "What it serves: storage, network, display, virtualization, input, sound (rules/devices.toml).";
+    "users.processes" List "Processes holding its device nodes open: `pid N (comm, unit) holds /dev/X`.";
+    "users.units" List "systemd units of those processes (from /proc/PID/cgroup).";
+    "users.pids" List "Pids of those processes that belong to no systemd unit.";
+    "users.uninspectable" Int "Processes whose open files could not be read (run as root to see them).";
+    "users.mounts" List "Mount points on its block devices or of a filesystem type it provides, deepest first.";
+    "users.critical_mounts" List "Those mounts that the system cannot lose: /, /boot, /usr, /var (rules/devices.toml).";
+    "users.swaps" List "Active swap areas on its devices.";
+    "users.loop_devices" List "Loop devices attached to a backing file.";
+    "users.interfaces" List "Network interfaces it provides, with those stacked on them (bridges, bonds, VLANs).";
+    "users.up_interfaces" List "Those interfaces that are administratively up.";
+    "users.route_interfaces" List "Those interfaces that carry a default route (IPv4 or IPv6).";
+    "users.ssh_interfaces" List "The interface this SSH session reaches its client through, if it is one of them.";
+    "users.drm_cards" List "DRM cards it drives (/sys/class/drm/cardN).";
+    "users.console" Bool "The framebuffer console runs on a framebuffer it drives.";
+    "users.attributed_refs" Int "References explained by users found (open device nodes, mounts, swap, loop devices).";
 }
 
 pub fn lookup(name: &str) -> Option<&'static Key> {

@@ -1,6 +1,7 @@
 //! What is true about the system and a module, read through a [`Root`](crate::root::Root).
 //! Facts know nothing of rules or output.
 
+pub mod devmap;
 pub mod kernel;
 pub mod keys;
 pub mod module;
@@ -9,6 +10,7 @@ pub mod parse;
 pub mod resolve;
 pub mod system;
 pub mod table;
+pub mod users;
 
 pub use resolve::Resolved;
 pub use system::System;

@@ -289,6 +289,7 @@ fn loaded_facts(
     modalias_devices(sys, name, t);
     removal_order(sys, name, t);
     would_also_remove(sys, name, t);
+    super::users::gather(sys, name, t);
 }
 
 fn drivers(sys: &System, dir: &str, t: &mut FactTable) {

@@ -58,6 +58,7 @@ pub struct System<'r> {
     modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
+    users: super::users::Users,
 }
 
 impl<'r> System<'r> {
@@ -87,7 +88,13 @@ impl<'r> System<'r> {
             modprobe_conf: OnceCell::new(),
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
+            users: super::users::Users::default(),
         }
+    }
+
+    /// Who uses what (processes, mounts, swaps, routes), read on demand.
+    pub fn users(&self) -> &super::users::Users {
+        &self.users
     }
 
     pub fn release(&self) -> &Loaded<(String, Evidence)> {

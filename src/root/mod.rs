@@ -11,6 +11,9 @@ mod error;
 mod record;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
+
+/// Where a snapshot keeps the session facts a copy cannot carry.
+pub const SESSION_FILE: &str = "/kmod-doctor-snapshot/session";
 pub use error::{ReadError, ReadErrorKind};
 pub use record::{Recorded, Recorder};
 
@@ -227,6 +230,50 @@ impl Root {
         } else {
             self.devices.lookup(fd_link, target)
         }
+    }
+
+    /// `SSH_CONNECTION` of the session that runs the tool (`client_ip
+    /// client_port server_ip server_port`). Live: from our environment or,
+    /// under sudo, the nearest ancestor that has it. In a snapshot: the value
+    /// the snapshot recorded in `kmod-doctor-snapshot/session`. Environments
+    /// are never recorded into snapshots, only this one value.
+    pub fn ssh_connection(&self) -> Option<String> {
+        if !self.live {
+            let text = self.read_to_string(SESSION_FILE).ok()?;
+            return text
+                .lines()
+                .find_map(|l| l.strip_prefix("SSH_CONNECTION="))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty());
+        }
+        if let Ok(v) = std::env::var("SSH_CONNECTION") {
+            return Some(v);
+        }
+        let mut pid = std::process::id();
+        for _ in 0..64 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name can contain spaces and parentheses; ppid follows the last ')'.
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            if ppid <= 1 {
+                return None;
+            }
+            if let Ok(env) = std::fs::read(format!("/proc/{ppid}/environ")) {
+                if let Some(v) = env
+                    .split(|b| *b == 0)
+                    .find_map(|kv| kv.strip_prefix(b"SSH_CONNECTION="))
+                {
+                    return Some(String::from_utf8_lossy(v).into_owned());
+                }
+            }
+            pid = ppid;
+        }
+        None
     }
 
     /// System paths of every file called `name` below `dir`, without following

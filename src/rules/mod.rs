@@ -11,7 +11,10 @@ use serde::Deserialize;
 use template::Template;
 
 /// Built-in rule files, embedded so the binary is self-contained.
-pub const BUILTIN: &[(&str, &str)] = &[("rules/core.toml", include_str!("../../rules/core.toml"))];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("rules/core.toml", include_str!("../../rules/core.toml")),
+    ("rules/users.toml", include_str!("../../rules/users.toml")),
+];
 
 #[derive(Debug, Clone)]
 pub struct Step {

@@ -42,6 +42,20 @@ impl TestEnv {
             &format!("/boot/config-{RELEASE}"),
             "CONFIG_MODULES=y\nCONFIG_MODULE_UNLOAD=y\nCONFIG_MODULE_FORCE_UNLOAD=y\n",
         );
+        // What every running system has: a root mount, no swap, a routing table.
+        env.write(
+            "/proc/self/mountinfo",
+            "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n25 22 0:22 / /proc rw - proc proc rw\n",
+        );
+        env.write(
+            "/proc/swaps",
+            "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
+        );
+        env.write(
+            "/proc/net/route",
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
+        );
+        env.write("/proc/net/ipv6_route", "");
         env.mkdir("/sys/module");
         env.mkdir("/etc/modprobe.d");
         let mut env = env;
@@ -97,18 +111,32 @@ impl TestEnv {
     /// kernel shows them. `used_by` is the raw column (`-`, `a,b,`,
     /// `[permanent],`).
     pub fn loaded(&mut self, name: &str, refcnt: i64, used_by: &str, state: &str) -> &mut TestEnv {
-        self.proc_modules.push(format!("{name} 16384 {refcnt} {used_by} {state} 0xffffffffc0400000"));
+        self.proc_modules.push(format!(
+            "{name} 16384 {refcnt} {used_by} {state} 0xffffffffc0400000"
+        ));
         let initstate = match state {
             "Live" => "live",
             "Loading" => "coming",
             _ => "going",
         };
-        self.write(&format!("/sys/module/{name}/initstate"), &format!("{initstate}\n"));
-        self.write(&format!("/sys/module/{name}/refcnt"), &format!("{refcnt}\n"));
+        self.write(
+            &format!("/sys/module/{name}/initstate"),
+            &format!("{initstate}\n"),
+        );
+        self.write(
+            &format!("/sys/module/{name}/refcnt"),
+            &format!("{refcnt}\n"),
+        );
         self.write(&format!("/sys/module/{name}/taint"), "\n");
         self.mkdir(&format!("/sys/module/{name}/holders"));
-        for h in used_by.split(',').filter(|h| !h.is_empty() && *h != "-" && !h.starts_with('[')) {
-            self.symlink(&format!("/sys/module/{name}/holders/{h}"), &format!("../../{h}"));
+        for h in used_by
+            .split(',')
+            .filter(|h| !h.is_empty() && *h != "-" && !h.starts_with('['))
+        {
+            self.symlink(
+                &format!("/sys/module/{name}/holders/{h}"),
+                &format!("../../{h}"),
+            );
         }
         self.flush();
         self
@@ -130,7 +158,11 @@ impl TestEnv {
     pub fn dep(&mut self, name: &str, deps: &[&str]) -> &mut TestEnv {
         let p = |n: &str| format!("kernel/drivers/misc/{n}.ko");
         let ds: Vec<String> = deps.iter().map(|d| p(d)).collect();
-        self.dep.push(format!("{}: {}", p(name), ds.join(" ")).trim_end().to_string());
+        self.dep.push(
+            format!("{}: {}", p(name), ds.join(" "))
+                .trim_end()
+                .to_string(),
+        );
         self.flush();
         self
     }
@@ -153,11 +185,23 @@ impl TestEnv {
     }
 
     fn flush(&mut self) {
-        let m = |v: &Vec<String>| if v.is_empty() { String::new() } else { v.join("\n") + "\n" };
+        let m = |v: &Vec<String>| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                v.join("\n") + "\n"
+            }
+        };
         self.write("/proc/modules", &m(&self.proc_modules));
         let lm = format!("/lib/modules/{RELEASE}");
         self.write(&format!("{lm}/modules.dep"), &m(&self.dep));
-        self.write(&format!("{lm}/modules.alias"), &format!("# Aliases extracted from modules themselves.\n{}", m(&self.alias)));
+        self.write(
+            &format!("{lm}/modules.alias"),
+            &format!(
+                "# Aliases extracted from modules themselves.\n{}",
+                m(&self.alias)
+            ),
+        );
         self.write(&format!("{lm}/modules.builtin"), &m(&self.builtin));
         let info: String = self
             .builtin
@@ -194,12 +238,234 @@ pub fn run_in(root: &Path, args: &[&str]) -> Out {
 
 /// The verdict from `check --format json` on one module.
 pub fn verdict(out: &Out) -> String {
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
     v["verdict"].as_str().unwrap().to_string()
 }
 
 /// Rule ids that fired.
 pub fn rules_fired(out: &Out) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_string()).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+// ------------------------------------------------------------------ helpers
+// Added for the integration suites (check_cases, rules_coverage, outputs,
+// bad_input). Existing helpers above are unchanged.
+
+/// Runs the binary with extra environment variables (colour tests).
+pub fn run_in_env(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Out {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"));
+    cmd.args(args)
+        .arg("--root")
+        .arg(root)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Runs the binary without `--root` (for tests that pass their own).
+pub fn run_raw(args: &[&str]) -> Out {
+    let out = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// The parsed result of `check --format json` on one module.
+pub struct Checked {
+    pub out: Out,
+    pub json: serde_json::Value,
+}
+
+impl Checked {
+    pub fn verdict(&self) -> &str {
+        self.json["verdict"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no verdict in {}", self.out.stdout))
+    }
+
+    pub fn code(&self) -> i32 {
+        self.out.code
+    }
+
+    pub fn fired(&self) -> Vec<String> {
+        self.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn has(&self, rule: &str) -> bool {
+        self.fired().iter().any(|r| r == rule)
+    }
+
+    /// Rule ids listed under `unchecked`.
+    pub fn unchecked(&self) -> Vec<String> {
+        self.json["unchecked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Every path named by `unchecked[].missing[]`.
+    pub fn missing_paths(&self) -> Vec<String> {
+        self.json["unchecked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|u| u["missing"].as_array().unwrap().iter())
+            .map(|m| m["path"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn commands(&self) -> Vec<String> {
+        self.json["next_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["command"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A string list at a JSON pointer, e.g. `/module_info/holders`.
+    pub fn list(&self, pointer: &str) -> Vec<String> {
+        self.json
+            .pointer(pointer)
+            .and_then(|v| v.as_array())
+            .unwrap_or_else(|| panic!("no list at {pointer} in {}", self.out.stdout))
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A human-readable summary for assertion messages.
+    pub fn why(&self) -> String {
+        format!(
+            "exit {}\nstderr: {}\nstdout: {}",
+            self.out.code, self.out.stderr, self.out.stdout
+        )
+    }
+}
+
+/// `check --format json` on modules; panics unless stdout is JSON.
+pub fn check_json(env: &TestEnv, modules: &[&str]) -> Checked {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(modules);
+    let out = env.run(&args);
+    let json = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: exit {} stdout {:?} stderr {:?}",
+            out.code, out.stdout, out.stderr
+        )
+    });
+    Checked { out, json }
+}
+
+/// One module: `check --format json` and the parsed report.
+pub fn check1(env: &TestEnv, module: &str) -> Checked {
+    check_json(env, &[module])
+}
+
+/// Gzip-compresses text (for /proc/config.gz).
+pub fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+/// Replaces the tool version so snapshots survive a version bump.
+pub fn redact_version(s: &str) -> String {
+    s.replace(
+        &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"version\": \"[version]\"",
+    )
+    .replace(
+        &format!("kmod-doctor {}", env!("CARGO_PKG_VERSION")),
+        "kmod-doctor [version]",
+    )
+}
+
+impl TestEnv {
+    /// A device bound to `bus:driver` of a loaded module, as sysfs links it:
+    /// `/sys/module/M/drivers/BUS:DRV -> ../../../bus/BUS/drivers/DRV` and
+    /// `/sys/bus/BUS/drivers/DRV/DEV -> ../../../../devices/PARENT/DEV`.
+    pub fn bound_device(
+        &self,
+        module: &str,
+        bus: &str,
+        drv: &str,
+        parent: &str,
+        dev: &str,
+    ) -> &TestEnv {
+        let link = format!("/sys/module/{module}/drivers/{bus}:{drv}");
+        if !self.path().join(link.trim_start_matches('/')).exists() {
+            self.symlink(&link, &format!("../../../bus/{bus}/drivers/{drv}"));
+        }
+        self.mkdir(&format!("/sys/devices/{parent}/{dev}"));
+        let drv_dir = format!("/sys/bus/{bus}/drivers/{drv}");
+        self.write(&format!("{drv_dir}/bind"), "");
+        self.write(&format!("{drv_dir}/unbind"), "");
+        self.write(&format!("{drv_dir}/uevent"), "");
+        let mlink = format!("{drv_dir}/module");
+        if std::fs::symlink_metadata(self.path().join(mlink.trim_start_matches('/'))).is_err() {
+            self.symlink(&mlink, &format!("../../../../module/{module}"));
+        }
+        self.symlink(
+            &format!("{drv_dir}/{dev}"),
+            &format!("../../../../devices/{parent}/{dev}"),
+        )
+    }
+
+    /// A device with a modalias under /sys/devices.
+    pub fn modalias_device(&self, dev: &str, modalias: &str) -> &TestEnv {
+        self.write(
+            &format!("/sys/devices/{dev}/modalias"),
+            &format!("{modalias}\n"),
+        )
+    }
+
+    /// Removes every kernel config the tool looks for.
+    pub fn no_config(&self) -> &TestEnv {
+        for p in [
+            format!("/boot/config-{RELEASE}"),
+            format!("/lib/modules/{RELEASE}/config"),
+            "/proc/config.gz".into(),
+        ] {
+            if self.path().join(p.trim_start_matches('/')).exists() {
+                self.remove(&p);
+            }
+        }
+        self
+    }
+
+    /// The kernel's `/proc/modules` replaced by raw bytes (bypasses the builder).
+    pub fn proc_modules_bytes(&self, content: &[u8]) -> &TestEnv {
+        self.write_bytes("/proc/modules", content)
+    }
 }

@@ -1,0 +1,88 @@
+//! `/proc/<pid>/mountinfo`, one mount per line, parsed by procfs with our own
+//! line numbers and unescaping of `\040`-style octal escapes.
+
+use crate::root::ReadError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub mount_point: String,
+    pub fs_type: String,
+    pub source: String,
+    /// st_dev of the filesystem, `major:minor`.
+    pub major: u32,
+    pub minor: u32,
+    pub line: usize,
+}
+
+pub fn parse(text: &str, path: &str) -> Result<Vec<Mount>, ReadError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let n = i + 1;
+        let mi = procfs::process::MountInfo::from_line(line)
+            .map_err(|e| ReadError::at_line(path, n, format!("bad mountinfo line: {e}")))?;
+        let (ma, mi_) = mi
+            .majmin
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .ok_or_else(|| {
+                ReadError::at_line(path, n, format!("bad major:minor {:?}", mi.majmin))
+            })?;
+        out.push(Mount {
+            mount_point: unescape(&mi.mount_point.to_string_lossy()),
+            fs_type: mi.fs_type.clone(),
+            source: unescape(mi.mount_source.as_deref().unwrap_or("")),
+            major: ma,
+            minor: mi_,
+            line: n,
+        });
+    }
+    Ok(out)
+}
+
+/// The kernel writes space, tab, newline and backslash as `\ooo`.
+pub fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 4 <= b.len() {
+            let oct = &s[i + 1..i + 4];
+            if oct.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
+                if let Ok(v) = u8::from_str_radix(oct, 8) {
+                    out.push(v);
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_real_lines() {
+        let t = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n\
+                 30 22 7:0 / /mnt/my\\040disk rw - ext2 /dev/loop0 rw\n";
+        let m = parse(t, "/proc/self/mountinfo").unwrap();
+        assert_eq!(
+            (m[0].major, m[0].minor, m[0].fs_type.as_str()),
+            (254, 1, "ext4")
+        );
+        assert_eq!(m[1].mount_point, "/mnt/my disk");
+        assert!(
+            parse("garbage\n", "/p")
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
+    }
+}

@@ -1,0 +1,810 @@
+//! Who uses a module right now: processes holding its device nodes, mounts
+//! and swap on its devices, interfaces it provides and whether they carry the
+//! default route or this SSH session, the display it drives.
+//!
+//! Devices are tied to modules through sysfs: a device belongs to every module
+//! whose driver is bound to it or to one of its ancestors (so `virtio_pci` is
+//! responsible for everything below its PCI functions). Virtual devices with
+//! no driver link fall back to `modules.devname`, `/proc/devices` majors and
+//! the markers in `rules/devices.toml`.
+
+use super::devmap;
+use super::parse::{devname, mountinfo, proc_devices, routes, swaps};
+use super::system::{Loaded, System};
+use super::table::{Evidence, FactTable};
+use crate::root::{DevKind, DevNum, ReadError, child};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+/// A process holding a device node open.
+#[derive(Debug, Clone)]
+pub struct FdUse {
+    pub pid: u32,
+    pub comm: String,
+    pub unit: Option<String>,
+    pub fd_path: String,
+    pub target: String,
+    pub dev: DevNum,
+}
+
+#[derive(Debug, Default)]
+pub struct Procs {
+    pub uses: Vec<FdUse>,
+    /// Processes whose descriptors could not be listed, with the path that failed.
+    pub uninspectable: Vec<ReadError>,
+    pub total: usize,
+}
+
+/// Every device a module owns or is responsible for, nearest driver first.
+#[derive(Debug, Clone, Default)]
+pub struct Owners {
+    pub modules: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    /// Canonical sysfs path of the device, when sysfs knows it.
+    pub sys_path: Option<String>,
+}
+
+impl Owners {
+    fn nearest(&self) -> Option<&str> {
+        self.modules.first().map(String::as_str)
+    }
+    fn has(&self, m: &str) -> bool {
+        self.modules.iter().any(|x| x == m)
+    }
+}
+
+/// System-wide user facts, each read once per run and only when asked.
+#[derive(Default)]
+pub struct Users {
+    procs: std::cell::OnceCell<Procs>,
+    mounts: std::cell::OnceCell<Loaded<Vec<mountinfo::Mount>>>,
+    swaps: std::cell::OnceCell<Loaded<Vec<swaps::Swap>>>,
+    routes4: std::cell::OnceCell<Loaded<Vec<routes::Route4>>>,
+    v6_defaults: std::cell::OnceCell<Loaded<Vec<(String, usize)>>>,
+    majors: std::cell::OnceCell<Vec<(DevKind, u32, String)>>,
+    devnames: std::cell::OnceCell<Vec<devname::DevName>>,
+    owners: RefCell<HashMap<DevNum, Owners>>,
+    path_owners: RefCell<HashMap<String, Owners>>,
+}
+
+impl Users {
+    pub fn procs(&self, sys: &System) -> &Procs {
+        self.procs.get_or_init(|| scan_procs(sys))
+    }
+
+    pub fn mounts(&self, sys: &System) -> &Loaded<Vec<mountinfo::Mount>> {
+        self.mounts.get_or_init(|| {
+            let p = "/proc/self/mountinfo";
+            mountinfo::parse(&sys.root.read_to_string(p)?, p)
+        })
+    }
+
+    fn swaps(&self, sys: &System) -> &Loaded<Vec<swaps::Swap>> {
+        self.swaps.get_or_init(|| {
+            let p = "/proc/swaps";
+            swaps::parse(&sys.root.read_to_string(p)?, p)
+        })
+    }
+
+    fn routes4(&self, sys: &System) -> &Loaded<Vec<routes::Route4>> {
+        self.routes4.get_or_init(|| {
+            let p = "/proc/net/route";
+            routes::parse_v4(&sys.root.read_to_string(p)?, p)
+        })
+    }
+
+    fn v6_defaults(&self, sys: &System) -> &Loaded<Vec<(String, usize)>> {
+        self.v6_defaults.get_or_init(|| {
+            let p = "/proc/net/ipv6_route";
+            match sys.root.read_to_string(p) {
+                Ok(t) => routes::parse_v6_defaults(&t, p),
+                // IPv6 disabled: no IPv6 routes at all.
+                Err(e) if e.kind == crate::root::ReadErrorKind::NotFound => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn majors(&self, sys: &System) -> &Vec<(DevKind, u32, String)> {
+        self.majors.get_or_init(|| {
+            sys.root
+                .read_to_string("/proc/devices")
+                .map(|t| proc_devices::parse(&t))
+                .unwrap_or_default()
+        })
+    }
+
+    fn devnames(&self, sys: &System) -> &Vec<devname::DevName> {
+        self.devnames.get_or_init(|| {
+            let Ok(p) = sys.modules_file("modules.devname") else {
+                return Vec::new();
+            };
+            sys.root
+                .read_to_string(&p)
+                .ok()
+                .and_then(|t| devname::parse(&t, &p).ok())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Modules responsible for a device number.
+    pub fn owners(&self, sys: &System, dev: DevNum) -> Owners {
+        if let Some(o) = self.owners.borrow().get(&dev) {
+            return o.clone();
+        }
+        let mut o = match sys.root.canonical(&dev.sys_dev_path()) {
+            Ok(p) => self.path_owners(sys, &p),
+            Err(_) => Owners::default(),
+        };
+        if o.modules.is_empty() {
+            if let Some(d) = self.devnames(sys).iter().find(|d| d.dev == dev) {
+                o.modules.push(d.module.clone());
+                let src = sys.modules_file("modules.devname").unwrap_or_default();
+                o.evidence.push(Evidence::new(
+                    format!("{src}:{}", d.line),
+                    format!("{} {} {}", d.module, d.node, dev),
+                ));
+            }
+        }
+        if o.modules.is_empty() {
+            let map = devmap::load();
+            if let Some((_, _, name)) = self
+                .majors(sys)
+                .iter()
+                .find(|(k, m, _)| *k == dev.kind && *m == dev.major)
+            {
+                if let Some(m) = map.majors.get(name) {
+                    o.modules.push(m.clone());
+                    o.evidence.push(Evidence::new(
+                        "/proc/devices",
+                        format!("{} {name}", dev.major),
+                    ));
+                }
+            }
+        }
+        self.owners.borrow_mut().insert(dev, o.clone());
+        o
+    }
+
+    /// Modules whose drivers are bound to the device at `path` or any of its
+    /// ancestors, nearest first; block stacks follow `slaves/`.
+    pub fn path_owners(&self, sys: &System, path: &str) -> Owners {
+        if let Some(o) = self.path_owners.borrow().get(path) {
+            return o.clone();
+        }
+        let mut o = Owners {
+            sys_path: Some(path.to_string()),
+            ..Owners::default()
+        };
+        let mut cur = path.to_string();
+        while cur.starts_with("/sys/devices/") {
+            if let Ok(drv) = sys.root.canonical(&format!("{cur}/driver")) {
+                if let Ok(m) = sys.root.canonical(&format!("{drv}/module")) {
+                    let name = m.rsplit('/').next().unwrap_or_default().to_string();
+                    if !name.is_empty() && !o.has(&name) {
+                        o.evidence.push(Evidence::new(
+                            format!("{cur}/driver"),
+                            format!("{drv} (module {name})"),
+                        ));
+                        o.modules.push(name);
+                    }
+                }
+            }
+            match cur.rfind('/') {
+                Some(i) => cur.truncate(i),
+                None => break,
+            }
+        }
+        if let Ok(slaves) = sys.root.read_dir(&format!("{path}/slaves")) {
+            for s in slaves {
+                if let Ok(sp) = sys.root.canonical(&format!("{path}/slaves/{s}")) {
+                    if sp != path {
+                        let so = self.path_owners(sys, &sp);
+                        for (m, e) in so.modules.into_iter().zip(
+                            so.evidence
+                                .into_iter()
+                                .chain(std::iter::repeat(Evidence::new("", ""))),
+                        ) {
+                            if !o.has(&m) {
+                                o.modules.push(m);
+                                o.evidence.push(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.path_owners
+            .borrow_mut()
+            .insert(path.to_string(), o.clone());
+        o
+    }
+}
+
+fn scan_procs(sys: &System) -> Procs {
+    let mut procs = Procs::default();
+    let Ok(entries) = sys.root.read_dir("/proc") else {
+        return procs;
+    };
+    for e in entries {
+        let Ok(pid) = e.parse::<u32>() else { continue };
+        procs.total += 1;
+        let fd_dir = format!("/proc/{pid}/fd");
+        let fds = match sys.root.read_dir(&fd_dir) {
+            Ok(f) => f,
+            Err(err) if err.kind == crate::root::ReadErrorKind::NotFound => continue,
+            Err(err) => {
+                procs.uninspectable.push(err);
+                continue;
+            }
+        };
+        let mut found = Vec::new();
+        for fd in fds {
+            let fd_path = format!("{fd_dir}/{fd}");
+            let Ok(target) = sys.root.read_link(&fd_path) else {
+                continue;
+            };
+            if !target.starts_with("/dev/") {
+                continue;
+            }
+            if let Some(dev) = sys.root.device_of(&fd_path, &target) {
+                found.push((fd_path, target, dev));
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let comm = sys
+            .root
+            .read_attr(&format!("/proc/{pid}/comm"))
+            .unwrap_or_else(|_| "?".into());
+        let unit = sys
+            .root
+            .read_to_string(&format!("/proc/{pid}/cgroup"))
+            .ok()
+            .and_then(|t| unit_of(&t));
+        for (fd_path, target, dev) in found {
+            procs.uses.push(FdUse {
+                pid,
+                comm: comm.clone(),
+                unit: unit.clone(),
+                fd_path,
+                target,
+                dev,
+            });
+        }
+    }
+    procs
+}
+
+/// The systemd unit from `/proc/<pid>/cgroup` (v2 `0::/system.slice/x.service`
+/// or the `name=systemd` v1 line). User sessions (`session-3.scope`) are not
+/// units one should stop, so only services and non-session scopes count.
+pub fn unit_of(cgroup: &str) -> Option<String> {
+    use procfs::FromBufRead;
+    let groups = procfs::ProcessCGroups::from_buf_read(cgroup.as_bytes()).ok()?;
+    let path = groups
+        .0
+        .iter()
+        .find(|g| g.hierarchy == 0 || g.controllers.iter().any(|c| c == "name=systemd"))?
+        .pathname
+        .clone();
+    let last = path
+        .rsplit('/')
+        .find(|c| c.ends_with(".service") || c.ends_with(".scope"))?;
+    if last.starts_with("session-") || last.starts_with("user@") || last == "init.scope" {
+        return None;
+    }
+    Some(last.to_string())
+}
+
+pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
+    let u = sys.users();
+    let map = devmap::load();
+    let mut attributed = 0i64;
+    let mut classes = BTreeSet::new();
+
+    // Processes holding its device nodes.
+    let procs = u.procs(sys);
+    let mut lines = Vec::new();
+    let mut units = BTreeSet::new();
+    let mut pids = BTreeSet::new();
+    let mut ev = Vec::new();
+    for f in &procs.uses {
+        let o = u.owners(sys, f.dev);
+        if !o.has(name) {
+            continue;
+        }
+        if o.nearest() == Some(name) {
+            attributed += 1;
+        }
+        if let Some(c) = class_of(&o, &f.target, map) {
+            classes.insert(c);
+        }
+        let who = match &f.unit {
+            Some(unit) => format!("pid {} ({}, {unit})", f.pid, f.comm),
+            None => format!("pid {} ({})", f.pid, f.comm),
+        };
+        lines.push(format!("{who} holds {}", f.target));
+        match &f.unit {
+            Some(unit) => {
+                units.insert(unit.clone());
+            }
+            None => {
+                pids.insert(f.pid.to_string());
+            }
+        }
+        ev.push(Evidence::new(
+            &f.fd_path,
+            format!("{} ({})", f.target, f.dev),
+        ));
+        ev.extend(o.evidence.iter().take(1).cloned());
+    }
+    t.set("users.processes", lines, ev.clone());
+    t.set(
+        "users.units",
+        units.into_iter().collect::<Vec<_>>(),
+        ev.clone(),
+    );
+    t.set("users.pids", pids.into_iter().collect::<Vec<_>>(), ev);
+    let un_ev: Vec<Evidence> = procs
+        .uninspectable
+        .iter()
+        .take(5)
+        .map(|e| Evidence::new(&e.path, e.reason()))
+        .collect();
+    t.set("users.uninspectable", procs.uninspectable.len(), un_ev);
+
+    // Mounts: filesystems on its block devices, or of a type it provides.
+    let fs_types = fs_types_of(sys, name);
+    match u.mounts(sys) {
+        Ok(mounts) => {
+            let mut on = Vec::new();
+            let mut crit = Vec::new();
+            let mut ev = Vec::new();
+            for m in mounts {
+                let mut hit = fs_types.contains(m.fs_type.split('.').next().unwrap_or_default());
+                if hit {
+                    attributed += 1;
+                } else if m.major != 0 {
+                    let o = u.owners(
+                        sys,
+                        DevNum {
+                            kind: DevKind::Block,
+                            major: m.major,
+                            minor: m.minor,
+                        },
+                    );
+                    if o.has(name) {
+                        hit = true;
+                        classes.insert("storage".to_string());
+                        if o.nearest() == Some(name) {
+                            attributed += 1;
+                        }
+                    }
+                }
+                if hit {
+                    ev.push(Evidence::new(
+                        format!("/proc/self/mountinfo:{}", m.line),
+                        format!(
+                            "{} on {} type {} ({}:{})",
+                            m.source, m.mount_point, m.fs_type, m.major, m.minor
+                        ),
+                    ));
+                    if map.mounts.critical.contains(&m.mount_point) {
+                        crit.push(m.mount_point.clone());
+                    }
+                    on.push(m.mount_point.clone());
+                }
+            }
+            // Deepest mount first so they can be unmounted in order.
+            on.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            on.dedup();
+            t.set("users.mounts", on, ev.clone());
+            t.set("users.critical_mounts", crit, ev);
+        }
+        Err(e) => {
+            t.unread("users.mounts", e.clone());
+            t.unread("users.critical_mounts", e.clone());
+        }
+    }
+
+    // Swap areas on its devices.
+    match u.swaps(sys) {
+        Ok(list) => {
+            let mut on = Vec::new();
+            let mut ev = Vec::new();
+            for s in list {
+                let Some(dev) = s
+                    .filename
+                    .strip_prefix("/dev/")
+                    .and_then(|d| block_dev_of(sys, d))
+                else {
+                    continue;
+                };
+                let o = u.owners(sys, dev);
+                if o.has(name) {
+                    if o.nearest() == Some(name) {
+                        attributed += 1;
+                    }
+                    on.push(s.filename.clone());
+                    ev.push(Evidence::new(
+                        format!("/proc/swaps:{}", s.line),
+                        format!("{} {}", s.filename, s.kind),
+                    ));
+                }
+            }
+            t.set("users.swaps", on, ev);
+        }
+        Err(e) => t.unread("users.swaps", e.clone()),
+    }
+
+    // Loop devices with a backing file.
+    let mut loops = Vec::new();
+    let mut lev = Vec::new();
+    if let Ok(blocks) = sys.root.read_dir("/sys/block") {
+        for b in blocks.iter().filter(|b| b.starts_with("loop")) {
+            let Some(bf) = child("/sys/block", b).map(|d| format!("{d}/loop/backing_file")) else {
+                continue;
+            };
+            if let Ok(file) = sys.root.read_attr(&bf) {
+                let Some(dev) = block_dev_of(sys, b) else {
+                    continue;
+                };
+                let o = u.owners(sys, dev);
+                if o.has(name) {
+                    if o.nearest() == Some(name) {
+                        attributed += 1;
+                    }
+                    classes.insert("storage".to_string());
+                    loops.push(format!("/dev/{b}"));
+                    lev.push(Evidence::new(bf, file));
+                }
+            }
+        }
+    }
+    t.set("users.loop_devices", loops, lev);
+
+    network(sys, name, t, &mut classes);
+    display(sys, name, t, &mut classes);
+
+    // Classes of what its bound devices carry (virtio3/block/vda, 0000:00:02.0/drm/card0).
+    for d in t.list("module.bound_devices").to_vec() {
+        let Some((bus, dev)) = d.split_once(':') else {
+            continue;
+        };
+        let Some(p) = child(&format!("/sys/bus/{bus}/devices"), dev) else {
+            continue;
+        };
+        let Ok(canon) = sys.root.canonical(&p) else {
+            continue;
+        };
+        let mut dirs = vec![canon.clone()];
+        if let Ok(kids) = sys.root.read_dir(&canon) {
+            dirs.extend(
+                kids.iter()
+                    .filter(|k| !map.classes.contains_key(*k))
+                    .map(|k| format!("{canon}/{k}")),
+            );
+        }
+        for dir in dirs {
+            for k in sys.root.read_dir(&dir).unwrap_or_default() {
+                if let Some(c) = map.classes.get(&k) {
+                    if c != "other" {
+                        classes.insert(c.clone());
+                    }
+                }
+            }
+        }
+    }
+    let refcount = t.int("module.refcount");
+    let holders = t.list("module.holders").len() as i64;
+    t.set("users.attributed_refs", attributed, vec![]);
+    if let Some(rc) = refcount {
+        let ev = vec![Evidence::new(
+            "accounting",
+            format!("refcount {rc} − holders {holders} − attributed users {attributed}"),
+        )];
+        t.set(
+            "module.unexplained_refs",
+            (rc - holders - attributed).max(0),
+            ev,
+        );
+    }
+    t.set(
+        "module.classes",
+        classes.into_iter().collect::<Vec<_>>(),
+        vec![],
+    );
+}
+
+/// The block device number of `/dev/NAME` through `/sys/class/block/NAME/dev`.
+fn block_dev_of(sys: &System, name: &str) -> Option<DevNum> {
+    let p = child("/sys/class/block", name)?;
+    let v = sys.root.read_attr(&format!("{p}/dev")).ok()?;
+    DevNum::parse("b", v.trim())
+}
+
+/// The reported class of a device: from the sysfs class in its path, or from
+/// the node name.
+fn class_of(o: &Owners, target: &str, map: &devmap::DevMap) -> Option<String> {
+    let node = target.trim_start_matches("/dev/");
+    let first = node.split('/').next().unwrap_or(node);
+    if let Some(c) = map.nodes.get(node).or_else(|| map.nodes.get(first)) {
+        return Some(c.clone());
+    }
+    let p = o.sys_path.as_deref()?;
+    let mut comps: Vec<&str> = p.split('/').collect();
+    comps.pop();
+    let class = comps.iter().rev().find(|c| map.classes.contains_key(**c))?;
+    map.classes.get(*class).cloned()
+}
+
+/// Filesystem types the module provides: its own name, and `fs-TYPE` aliases.
+fn fs_types_of(sys: &System, name: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Ok(aliases) = sys.aliases() {
+        for a in aliases.iter().filter(|a| a.module == name) {
+            if let Some(fs) = a.pattern.strip_prefix("fs-") {
+                out.insert(fs.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<String>) {
+    let u = sys.users();
+    let map = devmap::load();
+    let ifaces = match sys.root.read_dir("/sys/class/net") {
+        Ok(i) => i,
+        Err(e) if e.kind == crate::root::ReadErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            for k in [
+                "users.interfaces",
+                "users.up_interfaces",
+                "users.route_interfaces",
+                "users.ssh_interfaces",
+            ] {
+                t.unread(k, e.clone());
+            }
+            return;
+        }
+    };
+    let mut provided = BTreeSet::new();
+    let mut ev = Vec::new();
+    for i in &ifaces {
+        let Some(dir) = child("/sys/class/net", i) else {
+            continue;
+        };
+        let mut owner: Option<(String, Evidence)> = None;
+        if let Ok(p) = sys.root.canonical(&dir) {
+            let o = u.path_owners(sys, &p);
+            if o.has(name) {
+                owner = Some((
+                    name.to_string(),
+                    o.evidence
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| Evidence::new(&p, "device")),
+                ));
+            }
+        }
+        if owner.is_none() {
+            for (marker, m) in &map.net_markers {
+                if m == name && sys.root.exists(&format!("{dir}/{marker}")) {
+                    owner = Some((
+                        m.clone(),
+                        Evidence::new(format!("{dir}/{marker}"), "present"),
+                    ));
+                }
+            }
+        }
+        if owner.is_none() {
+            if let Ok(ue) = sys.root.read_to_string(&format!("{dir}/uevent")) {
+                if let Some(dt) = ue.lines().find_map(|l| l.strip_prefix("DEVTYPE=")) {
+                    if map.net_devtypes.get(dt).is_some_and(|m| m == name) {
+                        owner = Some((
+                            name.to_string(),
+                            Evidence::new(format!("{dir}/uevent"), format!("DEVTYPE={dt}")),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some((_, e)) = owner {
+            provided.insert(i.clone());
+            ev.push(e);
+        }
+    }
+    // Interfaces stacked on top (bridges, bonds, VLANs) go down with their lower devices.
+    let mut affected: BTreeSet<String> = provided.clone();
+    let mut queue: Vec<String> = provided.iter().cloned().collect();
+    while let Some(i) = queue.pop() {
+        let Some(dir) = child("/sys/class/net", &i) else {
+            continue;
+        };
+        let mut uppers: Vec<String> = Vec::new();
+        if let Ok(target) = sys.root.read_link(&format!("{dir}/master")) {
+            uppers.push(target.rsplit('/').next().unwrap_or_default().to_string());
+        }
+        if let Ok(names) = sys.root.read_dir(&dir) {
+            uppers.extend(
+                names
+                    .iter()
+                    .filter_map(|n| n.strip_prefix("upper_").map(str::to_string)),
+            );
+        }
+        for up in uppers {
+            if !up.is_empty() && affected.insert(up.clone()) {
+                ev.push(Evidence::new(
+                    format!("{dir}/upper_{up}"),
+                    format!("{up} is stacked on {i}"),
+                ));
+                queue.push(up);
+            }
+        }
+    }
+    if !affected.is_empty() {
+        classes.insert("network".to_string());
+    }
+    let mut up = Vec::new();
+    let mut up_ev = Vec::new();
+    for i in &affected {
+        let Some(dir) = child("/sys/class/net", i) else {
+            continue;
+        };
+        if let Ok(f) = sys.root.read_attr(&format!("{dir}/flags")) {
+            let flags = u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).unwrap_or(0);
+            if flags & 1 != 0 {
+                up.push(i.clone());
+                up_ev.push(Evidence::new(format!("{dir}/flags"), f));
+            }
+        }
+    }
+    t.set(
+        "users.interfaces",
+        affected.iter().cloned().collect::<Vec<_>>(),
+        ev,
+    );
+    t.set("users.up_interfaces", up, up_ev);
+
+    // Default routes and the SSH session through those interfaces.
+    let mut route_if = BTreeSet::new();
+    let mut rev = Vec::new();
+    let r4 = u.routes4(sys);
+    match r4 {
+        Ok(rs) => {
+            for r in rs
+                .iter()
+                .filter(|r| r.is_default() && r.up && affected.contains(&r.iface))
+            {
+                route_if.insert(r.iface.clone());
+                rev.push(Evidence::new(
+                    format!("/proc/net/route:{}", r.line),
+                    format!(
+                        "default via {} dev {}",
+                        std::net::Ipv4Addr::from(r.gateway.to_ne_bytes()),
+                        r.iface
+                    ),
+                ));
+            }
+        }
+        Err(e) => {
+            t.unread("users.route_interfaces", e.clone());
+        }
+    }
+    if let Ok(v6) = u.v6_defaults(sys) {
+        for (i, line) in v6.iter().filter(|(i, _)| affected.contains(i)) {
+            route_if.insert(i.clone());
+            rev.push(Evidence::new(
+                format!("/proc/net/ipv6_route:{line}"),
+                format!("default dev {i}"),
+            ));
+        }
+    }
+    if r4.is_ok() {
+        t.set(
+            "users.route_interfaces",
+            route_if.into_iter().collect::<Vec<_>>(),
+            rev,
+        );
+    }
+
+    let mut ssh = Vec::new();
+    let mut sev = Vec::new();
+    if let (Some(conn), Ok(rs)) = (sys.root.ssh_connection(), r4) {
+        let client = conn
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if let Some(r) = routes::ipv4_as_proc(&client).and_then(|a| routes::route_iface(rs, a)) {
+            if affected.contains(&r.iface) {
+                ssh.push(r.iface.clone());
+                sev.push(Evidence::new("SSH_CONNECTION", conn.clone()));
+                sev.push(Evidence::new(
+                    format!("/proc/net/route:{}", r.line),
+                    format!("{client} is reached through {}", r.iface),
+                ));
+            }
+        }
+    }
+    t.set("users.ssh_interfaces", ssh, sev);
+}
+
+fn display(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<String>) {
+    let u = sys.users();
+    let mut cards = Vec::new();
+    let mut ev = Vec::new();
+    if let Ok(entries) = sys.root.read_dir("/sys/class/drm") {
+        for c in entries
+            .iter()
+            .filter(|c| c.starts_with("card") && !c.contains('-'))
+        {
+            let Some(p) = child("/sys/class/drm", c) else {
+                continue;
+            };
+            if let Ok(canon) = sys.root.canonical(&p) {
+                let o = u.path_owners(sys, &canon);
+                if o.has(name) {
+                    cards.push(c.clone());
+                    ev.extend(o.evidence.first().cloned());
+                }
+            }
+        }
+    }
+    if !cards.is_empty() {
+        classes.insert("display".to_string());
+    }
+    t.set("users.drm_cards", cards, ev);
+
+    // The text console runs on a framebuffer; if fbcon is bound and one of
+    // the framebuffers is this module's, unloading it takes the console.
+    let mut console = false;
+    let mut cev = Vec::new();
+    let fbcon_bound = sys
+        .root
+        .read_dir("/sys/class/vtconsole")
+        .unwrap_or_default()
+        .iter()
+        .any(|v| {
+            let d = format!("/sys/class/vtconsole/{v}");
+            let bound = sys
+                .root
+                .read_attr(&format!("{d}/bind"))
+                .is_ok_and(|b| b.trim() == "1");
+            let fb = sys
+                .root
+                .read_attr(&format!("{d}/name"))
+                .is_ok_and(|n| n.contains("frame buffer"));
+            if bound && fb {
+                cev.push(Evidence::new(
+                    format!("{d}/name"),
+                    "frame buffer device, bound",
+                ));
+            }
+            bound && fb
+        });
+    if fbcon_bound {
+        for fb in sys
+            .root
+            .read_dir("/sys/class/graphics")
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| f.starts_with("fb"))
+        {
+            let p = format!("/sys/class/graphics/{fb}");
+            if let Ok(canon) = sys.root.canonical(&p) {
+                if u.path_owners(sys, &canon).has(name) {
+                    console = true;
+                    cev.push(Evidence::new(p, canon));
+                }
+            }
+        }
+    }
+    if console {
+        classes.insert("display".to_string());
+    }
+    t.set("users.console", console, if console { cev } else { vec![] });
+}
