@@ -136,15 +136,15 @@ impl Users {
             Ok(p) => self.path_owners(sys, &p),
             Err(_) => Owners::default(),
         };
-        if o.modules.is_empty() {
-            if let Some(d) = self.devnames(sys).iter().find(|d| d.dev == dev) {
-                o.modules.push(d.module.clone());
-                let src = sys.modules_file("modules.devname").unwrap_or_default();
-                o.evidence.push(Evidence::new(
-                    format!("{src}:{}", d.line),
-                    format!("{} {} {}", d.module, d.node, dev),
-                ));
-            }
+        if o.modules.is_empty()
+            && let Some(d) = self.devnames(sys).iter().find(|d| d.dev == dev)
+        {
+            o.modules.push(d.module.clone());
+            let src = sys.modules_file("modules.devname").unwrap_or_default();
+            o.evidence.push(Evidence::new(
+                format!("{src}:{}", d.line),
+                format!("{} {} {}", d.module, d.node, dev),
+            ));
         }
         if o.modules.is_empty() {
             let map = devmap::load();
@@ -152,14 +152,13 @@ impl Users {
                 .majors(sys)
                 .iter()
                 .find(|(k, m, _)| *k == dev.kind && *m == dev.major)
+                && let Some(m) = map.majors.get(name)
             {
-                if let Some(m) = map.majors.get(name) {
-                    o.modules.push(m.clone());
-                    o.evidence.push(Evidence::new(
-                        "/proc/devices",
-                        format!("{} {name}", dev.major),
-                    ));
-                }
+                o.modules.push(m.clone());
+                o.evidence.push(Evidence::new(
+                    "/proc/devices",
+                    format!("{} {name}", dev.major),
+                ));
             }
         }
         self.owners.borrow_mut().insert(dev, o.clone());
@@ -178,16 +177,16 @@ impl Users {
         };
         let mut cur = path.to_string();
         while cur.starts_with("/sys/devices/") {
-            if let Ok(drv) = sys.root.canonical(&format!("{cur}/driver")) {
-                if let Ok(m) = sys.root.canonical(&format!("{drv}/module")) {
-                    let name = m.rsplit('/').next().unwrap_or_default().to_string();
-                    if !name.is_empty() && !o.has(&name) {
-                        o.evidence.push(Evidence::new(
-                            format!("{cur}/driver"),
-                            format!("{drv} (module {name})"),
-                        ));
-                        o.modules.push(name);
-                    }
+            if let Ok(drv) = sys.root.canonical(&format!("{cur}/driver"))
+                && let Ok(m) = sys.root.canonical(&format!("{drv}/module"))
+            {
+                let name = m.rsplit('/').next().unwrap_or_default().to_string();
+                if !name.is_empty() && !o.has(&name) {
+                    o.evidence.push(Evidence::new(
+                        format!("{cur}/driver"),
+                        format!("{drv} (module {name})"),
+                    ));
+                    o.modules.push(name);
                 }
             }
             match cur.rfind('/') {
@@ -197,18 +196,18 @@ impl Users {
         }
         if let Ok(slaves) = sys.root.read_dir(&format!("{path}/slaves")) {
             for s in slaves {
-                if let Ok(sp) = sys.root.canonical(&format!("{path}/slaves/{s}")) {
-                    if sp != path {
-                        let so = self.path_owners(sys, &sp);
-                        for (m, e) in so.modules.into_iter().zip(
-                            so.evidence
-                                .into_iter()
-                                .chain(std::iter::repeat(Evidence::new("", ""))),
-                        ) {
-                            if !o.has(&m) {
-                                o.modules.push(m);
-                                o.evidence.push(e);
-                            }
+                if let Ok(sp) = sys.root.canonical(&format!("{path}/slaves/{s}"))
+                    && sp != path
+                {
+                    let so = self.path_owners(sys, &sp);
+                    for (m, e) in so.modules.into_iter().zip(
+                        so.evidence
+                            .into_iter()
+                            .chain(std::iter::repeat(Evidence::new("", ""))),
+                    ) {
+                        if !o.has(&m) {
+                            o.modules.push(m);
+                            o.evidence.push(e);
                         }
                     }
                 }
@@ -489,10 +488,10 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
         }
         for dir in dirs {
             for k in sys.root.read_dir(&dir).unwrap_or_default() {
-                if let Some(c) = map.classes.get(&k) {
-                    if c != "other" {
-                        classes.insert(c.clone());
-                    }
+                if let Some(c) = map.classes.get(&k)
+                    && c != "other"
+                {
+                    classes.insert(c.clone());
                 }
             }
         }
@@ -600,17 +599,15 @@ fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
                 }
             }
         }
-        if owner.is_none() {
-            if let Ok(ue) = sys.root.read_to_string(&format!("{dir}/uevent")) {
-                if let Some(dt) = ue.lines().find_map(|l| l.strip_prefix("DEVTYPE=")) {
-                    if map.net_devtypes.get(dt).is_some_and(|m| m == name) {
-                        owner = Some((
-                            name.to_string(),
-                            Evidence::new(format!("{dir}/uevent"), format!("DEVTYPE={dt}")),
-                        ));
-                    }
-                }
-            }
+        if owner.is_none()
+            && let Ok(ue) = sys.root.read_to_string(&format!("{dir}/uevent"))
+            && let Some(dt) = ue.lines().find_map(|l| l.strip_prefix("DEVTYPE="))
+            && map.net_devtypes.get(dt).is_some_and(|m| m == name)
+        {
+            owner = Some((
+                name.to_string(),
+                Evidence::new(format!("{dir}/uevent"), format!("DEVTYPE={dt}")),
+            ));
         }
         if let Some((_, e)) = owner {
             provided.insert(i.clone());
@@ -719,15 +716,15 @@ fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
             .next()
             .unwrap_or_default()
             .to_string();
-        if let Some(r) = routes::ipv4_as_proc(&client).and_then(|a| routes::route_iface(rs, a)) {
-            if affected.contains(&r.iface) {
-                ssh.push(r.iface.clone());
-                sev.push(Evidence::new("SSH_CONNECTION", conn.clone()));
-                sev.push(Evidence::new(
-                    format!("/proc/net/route:{}", r.line),
-                    format!("{client} is reached through {}", r.iface),
-                ));
-            }
+        if let Some(r) = routes::ipv4_as_proc(&client).and_then(|a| routes::route_iface(rs, a))
+            && affected.contains(&r.iface)
+        {
+            ssh.push(r.iface.clone());
+            sev.push(Evidence::new("SSH_CONNECTION", conn.clone()));
+            sev.push(Evidence::new(
+                format!("/proc/net/route:{}", r.line),
+                format!("{client} is reached through {}", r.iface),
+            ));
         }
     }
     t.set("users.ssh_interfaces", ssh, sev);
@@ -795,11 +792,11 @@ fn display(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
             .filter(|f| f.starts_with("fb"))
         {
             let p = format!("/sys/class/graphics/{fb}");
-            if let Ok(canon) = sys.root.canonical(&p) {
-                if u.path_owners(sys, &canon).has(name) {
-                    console = true;
-                    cev.push(Evidence::new(p, canon));
-                }
+            if let Ok(canon) = sys.root.canonical(&p)
+                && u.path_owners(sys, &canon).has(name)
+            {
+                console = true;
+                cev.push(Evidence::new(p, canon));
             }
         }
     }

@@ -263,13 +263,12 @@ impl Root {
             if ppid <= 1 {
                 return None;
             }
-            if let Ok(env) = std::fs::read(format!("/proc/{ppid}/environ")) {
-                if let Some(v) = env
+            if let Ok(env) = std::fs::read(format!("/proc/{ppid}/environ"))
+                && let Some(v) = env
                     .split(|b| *b == 0)
                     .find_map(|kv| kv.strip_prefix(b"SSH_CONNECTION="))
-                {
-                    return Some(String::from_utf8_lossy(v).into_owned());
-                }
+            {
+                return Some(String::from_utf8_lossy(v).into_owned());
             }
             pid = ppid;
         }

@@ -26,10 +26,10 @@ pub mod proc_devices {
                 kind = DevKind::Char;
             } else if l.starts_with("Block") {
                 kind = DevKind::Block;
-            } else if let Some((maj, name)) = l.split_once(char::is_whitespace) {
-                if let Ok(m) = maj.parse() {
-                    out.push((kind, m, name.trim().to_string()));
-                }
+            } else if let Some((maj, name)) = l.split_once(char::is_whitespace)
+                && let Ok(m) = maj.parse()
+            {
+                out.push((kind, m, name.trim().to_string()));
             }
         }
         out

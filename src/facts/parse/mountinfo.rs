@@ -50,12 +50,12 @@ pub fn unescape(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'\\' && i + 4 <= b.len() {
             let oct = &s[i + 1..i + 4];
-            if oct.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
-                if let Ok(v) = u8::from_str_radix(oct, 8) {
-                    out.push(v);
-                    i += 4;
-                    continue;
-                }
+            if oct.bytes().all(|c| (b'0'..=b'7').contains(&c))
+                && let Ok(v) = u8::from_str_radix(oct, 8)
+            {
+                out.push(v);
+                i += 4;
+                continue;
             }
         }
         out.push(b[i]);
