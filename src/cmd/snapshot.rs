@@ -339,6 +339,14 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         &tsv,
     )?;
     write("README", SNAPSHOT_README)?;
+    // Only this one value of the session's environment is kept.
+    write(
+        "session",
+        &format!(
+            "SSH_CONNECTION={}\n",
+            live.ssh_connection().unwrap_or_default()
+        ),
+    )?;
     let release = System::new(&live, cfg.release.as_deref())
         .release()
         .as_ref()

@@ -297,3 +297,37 @@ fn step(
         why: Template::parse(s.why.get_ref(), allow_item).map_err(|m| fail(s.why.span(), m))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load() {
+        let set = RuleSet::builtin().unwrap();
+        assert!(set.rules.iter().any(|r| r.id == "idle"));
+    }
+
+    #[test]
+    fn every_fact_is_documented_in_rules_readme() {
+        let readme = include_str!("../../rules/README.md");
+        for k in crate::facts::keys::KEYS {
+            assert!(
+                readme.contains(&format!("`{}`", k.name)),
+                "rules/README.md does not document {}",
+                k.name
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_rule_names_file_and_line() {
+        let mut set = RuleSet::default();
+        let e = set
+            .add_file("site.toml", "[[rule]]\nid = \"x\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"module.nope\"\nmessage = \"m\"\n")
+            .unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("site.toml", 5));
+        let e = set.add_file("bad.toml", "[[rule]]\nid = 3\n").unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+}

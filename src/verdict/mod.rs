@@ -4,7 +4,9 @@ mod evaluate;
 mod report;
 
 pub use evaluate::evaluate;
-pub use report::{Finding, KernelInfo, ModuleInfo, NextStep, Report, ResolvedFrom, Unchecked};
+pub use report::{
+    Finding, KernelInfo, ModuleInfo, NextStep, Report, ResolvedFrom, Unchecked, UsersInfo,
+};
 
 use serde::Serialize;
 

@@ -73,6 +73,27 @@ pub struct ModuleInfo {
     pub removal_order: Vec<String>,
     pub drivers: Vec<String>,
     pub bound_devices: Vec<String>,
+    pub classes: Vec<String>,
+}
+
+/// Who uses the module right now (schema 1, added fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct UsersInfo {
+    pub processes: Vec<String>,
+    pub units: Vec<String>,
+    pub pids: Vec<String>,
+    pub uninspectable_processes: Option<i64>,
+    pub mounts: Vec<String>,
+    pub critical_mounts: Vec<String>,
+    pub swaps: Vec<String>,
+    pub loop_devices: Vec<String>,
+    pub interfaces: Vec<String>,
+    pub up_interfaces: Vec<String>,
+    pub default_route_interfaces: Vec<String>,
+    pub ssh_interfaces: Vec<String>,
+    pub drm_cards: Vec<String>,
+    pub console: Option<bool>,
+    pub attributed_refs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,4 +107,5 @@ pub struct Report {
     pub next_steps: Vec<NextStep>,
     pub kernel: KernelInfo,
     pub module_info: ModuleInfo,
+    pub users: UsersInfo,
 }
