@@ -255,7 +255,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
 
     let mut counts = (0usize, 0usize, 0usize);
     for (path, what) in rec.paths() {
-        let Some(rel) = safe_relative(Path::new(&path)) else {
+        let Some(rel) = safe_relative(Path::new(path.trim_start_matches('/'))) else {
             continue;
         };
         if rel.as_os_str().is_empty() {

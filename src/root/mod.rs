@@ -228,7 +228,11 @@ impl Root {
             }
             Some(num)
         } else {
-            self.devices.lookup(fd_link, target)
+            let num = self.devices.lookup(fd_link, target)?;
+            if let Some(rec) = &self.recorder {
+                rec.note_device(fd_link, target, num);
+            }
+            Some(num)
         }
     }
 
