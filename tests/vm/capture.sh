@@ -10,7 +10,8 @@
 #  - proc/self and proc/net are real directories in the copy;
 #  - device numbers of files held open are lost in a plain copy, so
 #    DEST/kmod-doctor-snapshot/devices.tsv records `PATH<TAB>c|b<TAB>MAJOR:MINOR` for every
-#    /dev node that some /proc/<pid>/fd/<n> points to;
+#    /proc/<pid>/fd/<n> that points to a device node, and for that /dev node (the format
+#    `kmod-doctor snapshot` writes and `check --root` reads);
 #  - lib/modules/<rel>/modules.* and boot/config-<rel> are hard links (stored once in the tar).
 # Everything is done with few processes: under TCG each fork+exec costs milliseconds.
 
@@ -40,7 +41,9 @@ capture() {
     done
     sed 's,^/,,' "$_T/fdlinks" > "$_T/links"
 
-    # devices.tsv: PATH<TAB>c|b<TAB>MAJOR:MINOR of /dev nodes held open
+    # devices.tsv (the format of `kmod-doctor snapshot`): one line per descriptor and per /dev
+    # node that some descriptor points to: PATH<TAB>c|b<TAB>MAJOR:MINOR
+    printf '# path\tkind\tmajor:minor\n' > "$_D/kmod-doctor-snapshot/devices.tsv"
     ls -l $(cat "$_T/fdlinks") 2>/dev/null \
         | awk '{for (i = 1; i < NF; i++) if ($i == "->" && $(i+1) ~ /^\/dev\//) print $(i-1), $(i+1)}' > "$_T/devl"
     if [ -s "$_T/devl" ]; then
@@ -51,11 +54,10 @@ capture() {
             NR == FNR { tgt[$1] = $2; next }
             { k = ""; if ($0 ~ /character special/) k = "c"; else if ($0 ~ /block special/) k = "b"
               if (k == "" || !($1 in tgt)) next
-              line = tgt[$1] "\t" k "\t" hex($2) ":" hex($3)
-              if (!(line in seen)) { seen[line] = 1; print line } }' "$_T/devl" - \
-            | sort > "$_D/kmod-doctor-snapshot/devices.tsv"
-    else
-        : > "$_D/kmod-doctor-snapshot/devices.tsv"
+              num = "\t" k "\t" hex($2) ":" hex($3)
+              print $1 num
+              if (!(tgt[$1] in seen)) { seen[tgt[$1]] = 1; print tgt[$1] num } }' "$_T/devl" - \
+            | sort >> "$_D/kmod-doctor-snapshot/devices.tsv"
     fi
 
     # --- /proc files (read by one awk below)

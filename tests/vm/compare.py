@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 
 
@@ -64,6 +65,21 @@ def verdict_of(d):
     return doc["verdict"].strip().lower(), ""
 
 
+def replay(binary, root, module):
+    """Verdict of `kmod-doctor check --root` on the raw capture of the scenario (host side)."""
+    if not binary or not os.path.isdir(root):
+        return "-"
+    try:
+        p = subprocess.run([binary, "check", "--format", "json", "--root", root, module],
+                           capture_output=True, text=True, timeout=60)
+        doc = json.loads(p.stdout)
+        if isinstance(doc, list):
+            doc = doc[0] if doc else {}
+        return str(doc.get("verdict", "unknown")).lower()
+    except (OSError, ValueError, subprocess.TimeoutExpired, AttributeError):
+        return "error"
+
+
 def judge(verdict, rc, stderr, before, after):
     still_there = after == "yes" or "builtin" in stderr
     if verdict in ("blocked", "builtin"):
@@ -92,7 +108,7 @@ def reality(rc, stderr, before, after):
     return "failed"
 
 
-def collect(results, kernels, scenarios):
+def collect(results, kernels, scenarios, binary=None):
     rows = []
     for k in kernels:
         for name, mod in scenarios:
@@ -121,6 +137,7 @@ def collect(results, kernels, scenarios):
                 check_rc=read(os.path.join(d, "check.rc")).strip(),
                 snapshot_rc=read(os.path.join(d, "snapshot.rc")).strip(),
                 reality=reality(rc, stderr, before, after) if rc is not None else "no-rc",
+                replay=replay(binary, os.path.join(d, "root"), mod),
                 agree=rc is not None and judge(verdict, rc, stderr, before, after),
             )
             rows.append(row)
@@ -128,13 +145,15 @@ def collect(results, kernels, scenarios):
 
 
 def print_table(rows):
-    head = ("kernel", "scenario", "module", "verdict", "rc", "refcnt", "reality", "first stderr line", "")
+    head = ("kernel", "scenario", "module", "verdict", "rc", "refcnt", "reality", "first stderr line", "",
+            "replay")
     table = []
     for r in rows:
         first = (r["stderr"].strip().splitlines() or [""])[0]
         table.append((r["kernel"], r["scenario"], r["module"], r["verdict"],
                       "-" if r["rc"] is None else str(r["rc"]), r["refcnt"], r["reality"],
-                      first[:60] or "(empty)", "AGREE" if r["agree"] else "DISAGREE"))
+                      first[:60] or "(empty)", "AGREE" if r["agree"] else "DISAGREE",
+                      r.get("replay", "-")))
     widths = [max(len(x[i]) for x in table + [head]) for i in range(len(head))]
     fmt = "  ".join("%%-%ds" % w for w in widths)
     print(fmt % head)
@@ -220,6 +239,7 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--scenarios", required=True)
     ap.add_argument("--fixtures")
+    ap.add_argument("--binary", help="host kmod-doctor: replay `check --root` on each raw capture")
     ap.add_argument("kernels", nargs="+")
     a = ap.parse_args()
 
@@ -227,7 +247,7 @@ def main():
     if not scenarios:
         print("compare.py: no run_scenario lines in %s" % a.scenarios, file=sys.stderr)
         return 2
-    rows = collect(a.results, a.kernels, scenarios)
+    rows = collect(a.results, a.kernels, scenarios, a.binary)
     print_table(rows)
     notes = [r for r in rows if r.get("note")]
     if notes:
@@ -238,16 +258,26 @@ def main():
     for line in timing(a.results, a.kernels):
         print(line)
     with open(os.path.join(a.results, "summary.tsv"), "w", encoding="utf-8") as f:
-        f.write("kernel\tscenario\tmodule\tverdict\trc\trefcnt\tholders\treality\tstderr\tagree\n")
+        f.write("kernel\tscenario\tmodule\tverdict\trc\trefcnt\tholders\treality\tstderr\tagree\treplay\n")
         for r in rows:
             f.write("\t".join([r["kernel"], r["scenario"], r["module"], r["verdict"],
                                "" if r["rc"] is None else str(r["rc"]), r["refcnt"],
                                r.get("holders", ""), r["reality"],
                                (r["stderr"].strip().splitlines() or [""])[0],
-                               "AGREE" if r["agree"] else "DISAGREE"]) + "\n")
+                               "AGREE" if r["agree"] else "DISAGREE", r.get("replay", "-")]) + "\n")
     if a.fixtures:
         write_fixtures(a.results, a.fixtures, a.kernels, scenarios)
     agree = sum(1 for r in rows if r["agree"])
+    if a.binary:
+        replayed = [r for r in rows if r.get("replay", "-") != "-"]
+        same = sum(1 for r in replayed if r["replay"] == r["verdict"])
+        print()
+        print("replay: %d/%d raw captures give the live verdict with `check --root` on the host"
+              " (informational)" % (same, len(replayed)))
+        for r in replayed:
+            if r["replay"] != r["verdict"]:
+                print("  replay differs %s/%s: live %s, replay %s"
+                      % (r["kernel"], r["scenario"], r["verdict"], r["replay"]))
     print()
     print("%d/%d scenarios agree" % (agree, len(rows)))
     return 0 if agree == len(rows) else 1
