@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod exit;
+pub mod explain;
 pub mod facts;
 pub mod render;
 pub mod root;

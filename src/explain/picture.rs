@@ -327,8 +327,10 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
         .iter()
         .map(String::as_str)
         .collect();
+    #[allow(clippy::too_many_arguments)]
     fn node(
         name: &str,
+        target: &str,
         direct: &dyn Fn(&str) -> Vec<String>,
         removed: &BTreeSet<&str>,
         mods: &HashMap<&str, &ModuleEntry>,
@@ -339,11 +341,22 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
             (Status::RemovedToo, "modprobe -r removes it too".to_string())
         } else {
             match mods.get(name) {
-                Some(e) if !e.holders.is_empty() => (
-                    Status::Stays,
-                    format!("stays: also used by {}", e.holders.len()),
-                ),
-                Some(_) => (Status::Stays, "stays loaded".to_string()),
+                Some(e) => {
+                    let others: Vec<&str> = e
+                        .holders
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|h| *h != target && !removed.contains(h))
+                        .collect();
+                    if others.is_empty() {
+                        (Status::Stays, "stays loaded".to_string())
+                    } else {
+                        (
+                            Status::Stays,
+                            format!("stays: also used by {}", short_list(&others)),
+                        )
+                    }
+                }
                 None => (Status::Stays, "not loaded as a module".to_string()),
             }
         };
@@ -355,7 +368,7 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
         if depth < 16 {
             n.children = direct(name)
                 .iter()
-                .map(|d| node(d, direct, removed, mods, seen, depth + 1))
+                .map(|d| node(d, target, direct, removed, mods, seen, depth + 1))
                 .collect();
         }
         n
@@ -363,6 +376,15 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
     let mut seen = BTreeSet::from([r.module.clone()]);
     direct(&r.module)
         .iter()
-        .map(|d| node(d, &direct, &removed, mods, &mut seen, 0))
+        .map(|d| node(d, &r.module, &direct, &removed, mods, &mut seen, 0))
         .collect()
+}
+
+/// `a, b, c` or `a, b, c and 4 more`.
+fn short_list(items: &[&str]) -> String {
+    if items.len() <= 3 {
+        items.join(", ")
+    } else {
+        format!("{} and {} more", items[..3].join(", "), items.len() - 3)
+    }
 }

@@ -303,56 +303,28 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
     let mut attributed = 0i64;
     let mut classes = BTreeSet::new();
 
-    // Processes holding its device nodes.
-    let procs = u.procs(sys);
-    let mut lines = Vec::new();
-    let mut units = BTreeSet::new();
-    let mut pids = BTreeSet::new();
-    let mut ev = Vec::new();
-    for f in &procs.uses {
-        let o = u.owners(sys, f.dev);
-        if !o.has(name) {
-            continue;
-        }
-        if o.nearest() == Some(name) {
-            attributed += 1;
-        }
-        if let Some(c) = class_of(&o, &f.target, map) {
-            classes.insert(c);
-        }
-        let who = match &f.unit {
-            Some(unit) => format!("pid {} ({}, {unit})", f.pid, f.comm),
-            None => format!("pid {} ({})", f.pid, f.comm),
-        };
-        lines.push(format!("{who} holds {}", f.target));
-        match &f.unit {
-            Some(unit) => {
-                units.insert(unit.clone());
-            }
-            None => {
-                pids.insert(f.pid.to_string());
-            }
-        }
-        ev.push(Evidence::new(
-            &f.fd_path,
-            format!("{} ({})", f.target, f.dev),
-        ));
-        ev.extend(o.evidence.iter().take(1).cloned());
+    // Processes holding its device nodes. Opening a device node takes a
+    // reference on the module that owns it, so when every reference is
+    // accounted for by holders and the module drives no bus device (below
+    // which other modules' nodes could sit), no process can be using it and
+    // the full /proc scan is skipped.
+    let refs_beyond_holders = t
+        .int("module.refcount")
+        .is_none_or(|rc| rc > t.list("module.holders").len() as i64);
+    let drives_devices =
+        !matches!(t.value("module.bound_devices"), Some(super::Value::List(l)) if l.is_empty());
+    if !refs_beyond_holders && !drives_devices {
+        let why = vec![Evidence::new(
+            "/proc/*/fd",
+            "not scanned: no non-module references and no bound devices",
+        )];
+        t.set("users.processes", Vec::<String>::new(), why.clone());
+        t.set("users.units", Vec::<String>::new(), why.clone());
+        t.set("users.pids", Vec::<String>::new(), why.clone());
+        t.set("users.uninspectable", 0usize, why);
+    } else {
+        processes(sys, name, t, &mut attributed, &mut classes);
     }
-    t.set("users.processes", lines, ev.clone());
-    t.set(
-        "users.units",
-        units.into_iter().collect::<Vec<_>>(),
-        ev.clone(),
-    );
-    t.set("users.pids", pids.into_iter().collect::<Vec<_>>(), ev);
-    let un_ev: Vec<Evidence> = procs
-        .uninspectable
-        .iter()
-        .take(5)
-        .map(|e| Evidence::new(&e.path, e.reason()))
-        .collect();
-    t.set("users.uninspectable", procs.uninspectable.len(), un_ev);
 
     // Mounts: filesystems on its block devices, or of a type it provides.
     let fs_types = fs_types_of(sys, name);
@@ -515,6 +487,66 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
         classes.into_iter().collect::<Vec<_>>(),
         vec![],
     );
+}
+
+fn processes(
+    sys: &System,
+    name: &str,
+    t: &mut FactTable,
+    attributed: &mut i64,
+    classes: &mut BTreeSet<String>,
+) {
+    let u = sys.users();
+    let map = devmap::load();
+    let procs = u.procs(sys);
+    let mut lines = Vec::new();
+    let mut units = BTreeSet::new();
+    let mut pids = BTreeSet::new();
+    let mut ev = Vec::new();
+    for f in &procs.uses {
+        let o = u.owners(sys, f.dev);
+        if !o.has(name) {
+            continue;
+        }
+        if o.nearest() == Some(name) {
+            *attributed += 1;
+        }
+        if let Some(c) = class_of(&o, &f.target, map) {
+            classes.insert(c);
+        }
+        let who = match &f.unit {
+            Some(unit) => format!("pid {} ({}, {unit})", f.pid, f.comm),
+            None => format!("pid {} ({})", f.pid, f.comm),
+        };
+        lines.push(format!("{who} holds {}", f.target));
+        match &f.unit {
+            Some(unit) => {
+                units.insert(unit.clone());
+            }
+            None => {
+                pids.insert(f.pid.to_string());
+            }
+        }
+        ev.push(Evidence::new(
+            &f.fd_path,
+            format!("{} ({})", f.target, f.dev),
+        ));
+        ev.extend(o.evidence.iter().take(1).cloned());
+    }
+    t.set("users.processes", lines, ev.clone());
+    t.set(
+        "users.units",
+        units.into_iter().collect::<Vec<_>>(),
+        ev.clone(),
+    );
+    t.set("users.pids", pids.into_iter().collect::<Vec<_>>(), ev);
+    let un_ev: Vec<Evidence> = procs
+        .uninspectable
+        .iter()
+        .take(5)
+        .map(|e| Evidence::new(&e.path, e.reason()))
+        .collect();
+    t.set("users.uninspectable", procs.uninspectable.len(), un_ev);
 }
 
 /// The block device number of `/dev/NAME` through `/sys/class/block/NAME/dev`.
