@@ -439,6 +439,77 @@ impl TestEnv {
         self.symlink(
             &format!("{drv_dir}/{dev}"),
             &format!("../../../../devices/{parent}/{dev}"),
+        );
+        // The device side: DEV/driver and /sys/bus/BUS/devices/DEV.
+        let up = "../".repeat(parent.split('/').count() + 2);
+        self.symlink(
+            &format!("/sys/devices/{parent}/{dev}/driver"),
+            &format!("{up}bus/{bus}/drivers/{drv}"),
+        );
+        let blink = format!("/sys/bus/{bus}/devices/{dev}");
+        if std::fs::symlink_metadata(self.path().join(blink.trim_start_matches('/'))).is_err() {
+            self.symlink(&blink, &format!("../../../devices/{parent}/{dev}"));
+        }
+        self
+    }
+
+    /// A class entry (`/sys/class/CLASS/NAME`) for a device below
+    /// `/sys/devices/DEVPATH`, e.g. `("net", "eth0", "pci0000:00/0000:00:03.0/net/eth0")`.
+    pub fn class_device(&self, class: &str, name: &str, devpath: &str) -> &TestEnv {
+        self.mkdir(&format!("/sys/devices/{devpath}"));
+        self.symlink(
+            &format!("/sys/class/{class}/{name}"),
+            &format!("../../devices/{devpath}"),
+        )
+    }
+
+    /// Appends a line to a file (creating it).
+    pub fn append(&self, p: &str, line: &str) -> &TestEnv {
+        let h = self.path().join(p.trim_start_matches('/'));
+        let mut text = std::fs::read_to_string(&h).unwrap_or_default();
+        text.push_str(line);
+        text.push('\n');
+        self.write(p, &text)
+    }
+
+    /// A process holding `/dev/NODE` open as descriptor `fd`, with the device
+    /// number recorded the way `snapshot` records it
+    /// (`/kmod-doctor-snapshot/devices.tsv`), and optionally a systemd unit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn process_holding(
+        &self,
+        pid: u32,
+        comm: &str,
+        unit: Option<&str>,
+        fd: u32,
+        node: &str,
+        kind: char,
+        major: u32,
+        minor: u32,
+    ) -> &TestEnv {
+        self.write(&format!("/proc/{pid}/comm"), &format!("{comm}\n"));
+        let cgroup = match unit {
+            Some(u) => format!("0::/system.slice/{u}\n"),
+            None => "0::/user.slice/user-0.slice/session-1.scope\n".to_string(),
+        };
+        self.write(&format!("/proc/{pid}/cgroup"), &cgroup);
+        self.symlink(&format!("/proc/{pid}/fd/{fd}"), &format!("/dev/{node}"));
+        self.append(
+            "/kmod-doctor-snapshot/devices.tsv",
+            &format!("/proc/{pid}/fd/{fd}\t{kind}\t{major}:{minor}"),
+        )
+    }
+
+    /// A line in /lib/modules/RELEASE/modules.devname (`vhost_net vhost-net c10:238`).
+    pub fn devname(&self, line: &str) -> &TestEnv {
+        self.append(&format!("/lib/modules/{RELEASE}/modules.devname"), line)
+    }
+
+    /// A block device `/sys/class/block/NAME` with its `dev` number.
+    pub fn block_dev(&self, name: &str, major: u32, minor: u32) -> &TestEnv {
+        self.write(
+            &format!("/sys/class/block/{name}/dev"),
+            &format!("{major}:{minor}\n"),
         )
     }
 

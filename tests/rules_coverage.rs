@@ -1,0 +1,1063 @@
+//! Every built-in rule has a fixture that fires it and a near miss that must
+//! not. `every_builtin_rule_is_covered` reads the rule ids from the binary, so
+//! a rule added to rules/*.toml without tests here fails CI.
+
+mod common;
+use common::*;
+
+/// Rule ids with a `fires_*` and a `quiet_*` test below. Add to it only
+/// together with both tests.
+const COVERED: &[&str] = &[
+    "not-found",
+    "builtin",
+    "not-loaded",
+    "held-by-modules",
+    "in-use",
+    "permanent",
+    "not-live",
+    "unload-compiled-out",
+    "modules-disabled",
+    "unused-dependencies",
+    "remove-command",
+    "bound-devices",
+    "reloaded-by-udev",
+    "idle",
+    "force-is-not-a-fix",
+    "resolved-alias",
+    "resolved-dashed",
+    "no-module-support",
+    "no-kernel-config",
+    "softdeps",
+    "install-command",
+    "blacklisted",
+    "kernel-tainted",
+    "module-tainted",
+    // rules/users.toml
+    "process-users",
+    "mounted-filesystems",
+    "critical-mounts",
+    "active-swap",
+    "loop-attached",
+    "default-route",
+    "ssh-session",
+    "interfaces-vanish",
+    "active-console",
+    "display-cards",
+    "processes-not-inspected",
+    "unexplained-refs",
+];
+
+fn builtin_rule_ids() -> Vec<String> {
+    let out = run_raw(&["rules", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_builtin_rule_is_covered() {
+    let ids = builtin_rule_ids();
+    assert!(!ids.is_empty());
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| !COVERED.contains(&id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "built-in rules without tests in tests/rules_coverage.rs: {missing:?} \
+         (write a fires_* and a quiet_* test, then add the id to COVERED)"
+    );
+    let stale: Vec<&&str> = COVERED
+        .iter()
+        .filter(|c| !ids.iter().any(|id| id == *c))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "COVERED lists rules the binary no longer has: {stale:?}"
+    );
+}
+
+fn fires(c: &Checked, id: &str) {
+    assert!(
+        c.has(id),
+        "rule {id} should fire; fired {:?}\n{}",
+        c.fired(),
+        c.why()
+    );
+}
+
+fn quiet(c: &Checked, id: &str) {
+    assert!(
+        !c.has(id),
+        "rule {id} must not fire; fired {:?}\n{}",
+        c.fired(),
+        c.why()
+    );
+    // Not firing because it was not evaluated would hide the rule too.
+    assert!(
+        !c.unchecked().iter().any(|u| u == id),
+        "rule {id} not evaluated: {:?}\n{}",
+        c.unchecked(),
+        c.why()
+    );
+}
+
+fn idle_env(name: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.mkdir("/sys/devices");
+    env.dep(name, &[]).idle(name);
+    env
+}
+
+fn bridge_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("br_netfilter", &["bridge", "stp", "llc"])
+        .dep("bridge", &["stp", "llc"]);
+    env.dep("stp", &["llc"]).dep("llc", &[]);
+    env.idle("br_netfilter")
+        .loaded("bridge", 1, "br_netfilter,", "Live");
+    env.loaded("stp", 1, "bridge,", "Live")
+        .loaded("llc", 2, "bridge,stp,", "Live");
+    env
+}
+
+// ------------------------------------------------------------- not-found
+
+#[test]
+fn fires_not_found() {
+    let env = idle_env("dummy");
+    let c = check1(&env, "nosuchmod");
+    fires(&c, "not-found");
+    assert_eq!(c.verdict(), "not-found");
+}
+
+#[test]
+fn quiet_not_found() {
+    let mut env = idle_env("dummy");
+    env.dep("absent", &[]).alias("char-major-10-238", "absent");
+    for m in ["dummy", "absent", "char-major-10-238"] {
+        quiet(&check1(&env, m), "not-found");
+    }
+}
+
+// --------------------------------------------------------------- builtin
+
+#[test]
+fn fires_builtin() {
+    let mut env = TestEnv::new();
+    env.builtin("unix");
+    fires(&check1(&env, "unix"), "builtin");
+}
+
+#[test]
+fn quiet_builtin() {
+    // A loaded module has a /sys/module entry too, but with initstate.
+    let env = idle_env("dummy");
+    let c = check1(&env, "dummy");
+    quiet(&c, "builtin");
+    assert_eq!(c.json["module_info"]["builtin"], false);
+}
+
+// ------------------------------------------------------------ not-loaded
+
+#[test]
+fn fires_not_loaded() {
+    let mut env = TestEnv::new();
+    env.dep("dummy", &[]);
+    fires(&check1(&env, "dummy"), "not-loaded");
+}
+
+#[test]
+fn quiet_not_loaded() {
+    let mut env = idle_env("dummy");
+    env.builtin("unix");
+    quiet(&check1(&env, "dummy"), "not-loaded");
+    quiet(&check1(&env, "unix"), "not-loaded");
+}
+
+// ------------------------------------------------------- held-by-modules
+
+#[test]
+fn fires_held_by_modules() {
+    let env = bridge_env();
+    for m in ["bridge", "stp", "llc"] {
+        fires(&check1(&env, m), "held-by-modules");
+    }
+}
+
+#[test]
+fn quiet_held_by_modules() {
+    let env = bridge_env();
+    quiet(&check1(&env, "br_netfilter"), "held-by-modules");
+}
+
+// ---------------------------------------------------------------- in-use
+
+#[test]
+fn fires_in_use() {
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).loaded("loop", 3, "-", "Live");
+    fires(&check1(&env, "loop"), "in-use");
+}
+
+#[test]
+fn fires_in_use_beside_holders() {
+    // Two references, one of them a module: one is unexplained.
+    let mut env = TestEnv::new();
+    env.dep("a", &[])
+        .dep("b", &["a"])
+        .idle("b")
+        .loaded("a", 2, "b,", "Live");
+    let c = check1(&env, "a");
+    fires(&c, "in-use");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 1);
+}
+
+#[test]
+fn quiet_in_use() {
+    // Every reference is explained by a holder.
+    let env = bridge_env();
+    quiet(&check1(&env, "bridge"), "in-use");
+    quiet(&check1(&env, "llc"), "in-use");
+}
+
+// ------------------------------------------------------------- permanent
+
+#[test]
+fn fires_permanent() {
+    let mut env = TestEnv::new();
+    env.dep("ext4", &[])
+        .loaded("ext4", 0, "[permanent],", "Live");
+    fires(&check1(&env, "ext4"), "permanent");
+}
+
+#[test]
+fn quiet_permanent() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "permanent");
+}
+
+// -------------------------------------------------------------- not-live
+
+#[test]
+fn fires_not_live() {
+    let mut env = TestEnv::new();
+    env.dep("a", &[])
+        .dep("b", &[])
+        .loaded("a", 0, "-", "Loading")
+        .loaded("b", 0, "-", "Unloading");
+    fires(&check1(&env, "a"), "not-live");
+    fires(&check1(&env, "b"), "not-live");
+}
+
+#[test]
+fn quiet_not_live() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "not-live");
+}
+
+// --------------------------------------------------- unload-compiled-out
+
+#[test]
+fn fires_unload_compiled_out() {
+    let mut env = TestEnv::new();
+    env.dep("loop", &[])
+        .proc_line("loop 32768 - - Live 0xffffffffc0401000");
+    env.write("/sys/module/loop/initstate", "live\n");
+    env.no_config();
+    fires(&check1(&env, "loop"), "unload-compiled-out");
+}
+
+#[test]
+fn quiet_unload_compiled_out() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "unload-compiled-out");
+    // Without a config, a /proc/modules with refcounts shows unloading is built in.
+    let env = idle_env("dummy");
+    env.no_config();
+    quiet(&check1(&env, "dummy"), "unload-compiled-out");
+    // Not loaded: nothing to unload, whatever the kernel.
+    let mut env = TestEnv::new();
+    env.dep("other", &[])
+        .dep("loop", &[])
+        .proc_line("other 32768 - - Live 0x0");
+    env.no_config();
+    quiet(&check1(&env, "loop"), "unload-compiled-out");
+}
+
+// ------------------------------------------------------ modules-disabled
+
+#[test]
+fn fires_modules_disabled() {
+    let env = idle_env("dummy");
+    env.write("/proc/sys/kernel/modules_disabled", "1\n");
+    fires(&check1(&env, "dummy"), "modules-disabled");
+}
+
+#[test]
+fn quiet_modules_disabled() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "modules-disabled");
+    let mut env = TestEnv::new();
+    env.dep("absent", &[]);
+    env.write("/proc/sys/kernel/modules_disabled", "1\n");
+    quiet(&check1(&env, "absent"), "modules-disabled");
+}
+
+// --------------------------------------------------- unused-dependencies
+
+#[test]
+fn fires_unused_dependencies() {
+    let mut env = TestEnv::new();
+    env.dep("a", &["b"])
+        .dep("b", &[])
+        .idle("a")
+        .loaded("b", 1, "a,", "Live");
+    let c = check1(&env, "a");
+    fires(&c, "unused-dependencies");
+    assert_eq!(c.list("/module_info/would_also_remove"), vec!["b"]);
+}
+
+#[test]
+fn quiet_unused_dependencies() {
+    let mut env = TestEnv::new();
+    env.dep("a", &["b"]).dep("b", &[]).dep("c", &["b"]);
+    env.idle("a").idle("c").loaded("b", 2, "a,c,", "Live");
+    let c = check1(&env, "a");
+    quiet(&c, "unused-dependencies");
+    assert!(c.list("/module_info/would_also_remove").is_empty());
+    // A dependency that is not loaded is not removed either.
+    let mut env = TestEnv::new();
+    env.dep("a", &["b"]).dep("b", &[]).idle("a");
+    quiet(&check1(&env, "a"), "unused-dependencies");
+}
+
+// -------------------------------------------------------- remove-command
+
+#[test]
+fn fires_remove_command() {
+    let env = idle_env("dummy");
+    env.modprobe_conf("d.conf", "remove dummy /bin/echo bye\n");
+    fires(&check1(&env, "dummy"), "remove-command");
+}
+
+#[test]
+fn quiet_remove_command() {
+    let env = idle_env("dummy");
+    env.modprobe_conf(
+        "d.conf",
+        "remove other /bin/echo bye\n# remove dummy /bin/false\n",
+    );
+    quiet(&check1(&env, "dummy"), "remove-command");
+}
+
+// --------------------------------------------------------- bound-devices
+
+#[test]
+fn fires_bound_devices() {
+    let env = idle_env("e1000");
+    env.bound_device("e1000", "pci", "e1000", "pci0000:00", "0000:00:03.0");
+    fires(&check1(&env, "e1000"), "bound-devices");
+}
+
+#[test]
+fn quiet_bound_devices() {
+    let env = idle_env("e1000");
+    env.symlink(
+        "/sys/module/e1000/drivers/pci:e1000",
+        "../../../bus/pci/drivers/e1000",
+    );
+    env.write("/sys/bus/pci/drivers/e1000/uevent", "")
+        .write("/sys/bus/pci/drivers/e1000/new_id", "");
+    quiet(&check1(&env, "e1000"), "bound-devices");
+}
+
+// ------------------------------------------------------ reloaded-by-udev
+
+#[test]
+fn fires_reloaded_by_udev() {
+    let mut env = idle_env("virtio_net");
+    env.alias("virtio:d00000001v*", "virtio_net");
+    env.modalias_device(
+        "pci0000:00/0000:00:03.0/virtio0",
+        "virtio:d00000001v00001AF4",
+    );
+    fires(&check1(&env, "virtio_net"), "reloaded-by-udev");
+}
+
+#[test]
+fn quiet_reloaded_by_udev() {
+    let mut env = idle_env("virtio_net");
+    env.alias("virtio:d00000001v*", "virtio_net");
+    env.modalias_device(
+        "pci0000:00/0000:00:04.0/virtio1",
+        "virtio:d00000002v00001AF4",
+    );
+    quiet(&check1(&env, "virtio_net"), "reloaded-by-udev");
+}
+
+// ------------------------------------------------------------------ idle
+
+#[test]
+fn fires_idle() {
+    let c = check1(&idle_env("dummy"), "dummy");
+    fires(&c, "idle");
+    assert_eq!(c.verdict(), "safe");
+}
+
+#[test]
+fn quiet_idle() {
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).loaded("loop", 1, "-", "Live");
+    quiet(&check1(&env, "loop"), "idle");
+    quiet(&check1(&bridge_env(), "bridge"), "idle");
+}
+
+// ---------------------------------------------------- force-is-not-a-fix
+
+#[test]
+fn fires_force_is_not_a_fix() {
+    let c = check1(&bridge_env(), "bridge");
+    fires(&c, "force-is-not-a-fix");
+    // It explains; it never suggests forcing.
+    assert!(
+        !c.commands()
+            .iter()
+            .any(|c| c.contains("-f") || c.contains("force")),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_force_is_not_a_fix() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "force-is-not-a-fix");
+}
+
+// -------------------------------------------------------- resolved-alias
+
+#[test]
+fn fires_resolved_alias() {
+    let mut env = idle_env("vhost_net");
+    env.alias("char-major-10-238", "vhost_net");
+    fires(&check1(&env, "char-major-10-238"), "resolved-alias");
+}
+
+#[test]
+fn quiet_resolved_alias() {
+    let mut env = idle_env("vhost_net");
+    env.alias("char-major-10-238", "vhost_net");
+    quiet(&check1(&env, "vhost_net"), "resolved-alias");
+}
+
+// ------------------------------------------------------- resolved-dashed
+
+#[test]
+fn fires_resolved_dashed() {
+    fires(
+        &check1(&idle_env("vhost_net"), "vhost-net"),
+        "resolved-dashed",
+    );
+}
+
+#[test]
+fn quiet_resolved_dashed() {
+    quiet(
+        &check1(&idle_env("vhost_net"), "vhost_net"),
+        "resolved-dashed",
+    );
+}
+
+// ----------------------------------------------------- no-module-support
+
+/// A kernel built without CONFIG_MODULES: no /proc/modules, no
+/// modules_disabled sysctl, no module tree; built-in code with parameters
+/// still shows in /sys/module.
+fn no_modules_env() -> TestEnv {
+    let env = TestEnv::new();
+    env.remove("/proc/modules")
+        .remove("/proc/sys/kernel/modules_disabled")
+        .remove("/lib/modules");
+    env.write(
+        &format!("/boot/config-{RELEASE}"),
+        "# CONFIG_MODULES is not set\n",
+    );
+    env.write("/sys/module/printk/parameters/time", "Y\n");
+    env
+}
+
+#[test]
+fn fires_no_module_support() {
+    let c = check1(&no_modules_env(), "printk");
+    fires(&c, "no-module-support");
+    assert_eq!(c.verdict(), "builtin", "{}", c.why());
+    assert_eq!(c.json["kernel"]["module_support"], false);
+}
+
+#[test]
+fn quiet_no_module_support() {
+    let c = check1(&idle_env("dummy"), "dummy");
+    quiet(&c, "no-module-support");
+    assert_eq!(c.json["kernel"]["module_support"], true);
+}
+
+// ------------------------------------------------------ no-kernel-config
+
+#[test]
+fn fires_no_kernel_config() {
+    let env = idle_env("dummy");
+    env.no_config();
+    fires(&check1(&env, "dummy"), "no-kernel-config");
+}
+
+#[test]
+fn quiet_no_kernel_config() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "no-kernel-config");
+    let env = idle_env("dummy");
+    env.no_config();
+    env.write_bytes(
+        "/proc/config.gz",
+        &gzip("CONFIG_MODULES=y\nCONFIG_MODULE_UNLOAD=y\n"),
+    );
+    quiet(&check1(&env, "dummy"), "no-kernel-config");
+}
+
+// --------------------------------------------------------------- softdeps
+
+#[test]
+fn fires_softdeps() {
+    let env = idle_env("bochs");
+    env.modprobe_conf("b.conf", "softdep bochs pre: drm_kms_helper\n");
+    fires(&check1(&env, "bochs"), "softdeps");
+    let env = idle_env("bochs");
+    env.modprobe_conf("b.conf", "softdep bochs post: fbcon\n");
+    fires(&check1(&env, "bochs"), "softdeps");
+}
+
+#[test]
+fn quiet_softdeps() {
+    let env = idle_env("bochs");
+    env.modprobe_conf("b.conf", "softdep other pre: bochs\n");
+    quiet(&check1(&env, "bochs"), "softdeps");
+}
+
+// -------------------------------------------------------- install-command
+
+#[test]
+fn fires_install_command() {
+    let env = idle_env("fuse");
+    env.modprobe_conf(
+        "f.conf",
+        "install fuse /sbin/modprobe --ignore-install fuse && echo loaded\n",
+    );
+    fires(&check1(&env, "fuse"), "install-command");
+}
+
+#[test]
+fn quiet_install_command() {
+    let env = idle_env("fuse");
+    env.modprobe_conf("f.conf", "install other /bin/true\noptions fuse x=1\n");
+    quiet(&check1(&env, "fuse"), "install-command");
+}
+
+// ------------------------------------------------------------ blacklisted
+
+#[test]
+fn fires_blacklisted() {
+    let env = idle_env("pcspkr");
+    env.modprobe_conf("bl.conf", "blacklist pcspkr\n");
+    fires(&check1(&env, "pcspkr"), "blacklisted");
+}
+
+#[test]
+fn quiet_blacklisted() {
+    let env = idle_env("pcspkr");
+    env.modprobe_conf("bl.conf", "blacklist pcspkr2\n# blacklist pcspkr\n");
+    quiet(&check1(&env, "pcspkr"), "blacklisted");
+}
+
+// --------------------------------------------------------- kernel-tainted
+
+#[test]
+fn fires_kernel_tainted() {
+    let env = idle_env("dummy");
+    env.write("/proc/sys/kernel/tainted", "8\n");
+    let c = check1(&env, "dummy");
+    fires(&c, "kernel-tainted");
+    assert_eq!(c.json["kernel"]["taint_flags"], "R");
+}
+
+#[test]
+fn quiet_kernel_tainted() {
+    quiet(&check1(&idle_env("dummy"), "dummy"), "kernel-tainted");
+}
+
+// --------------------------------------------------------- module-tainted
+
+#[test]
+fn fires_module_tainted() {
+    let mut env = TestEnv::new();
+    env.dep("zfs", &[])
+        .proc_line("zfs 3805184 0 - Live 0x0000000000000000 (PO)");
+    fires(&check1(&env, "zfs"), "module-tainted");
+}
+
+#[test]
+fn quiet_module_tainted() {
+    let mut env = TestEnv::new();
+    env.dep("zfs", &[])
+        .proc_line("zfs 3805184 0 - Live 0x0000000000000000");
+    quiet(&check1(&env, "zfs"), "module-tainted");
+}
+
+// ===================================================== rules/users.toml
+
+/// vhost_net with /dev/vhost-net known from modules.devname, refcount `refs`.
+fn vhost_env(refs: i64) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("vhost_net", &[])
+        .loaded("vhost_net", refs, "-", "Live");
+    env.devname("vhost_net vhost-net c10:238");
+    env
+}
+
+// --------------------------------------------------------- process-users
+
+#[test]
+fn fires_process_users() {
+    let env = vhost_env(1);
+    env.process_holding(
+        4242,
+        "qemu-system-x86",
+        Some("vm1.service"),
+        7,
+        "vhost-net",
+        'c',
+        10,
+        238,
+    );
+    env.process_holding(4343, "vhost-probe", None, 3, "vhost-net", 'c', 10, 238);
+    let c = check1(&env, "vhost_net");
+    fires(&c, "process-users");
+    assert_eq!(
+        c.verdict(),
+        "blocked",
+        "in use by a process: the kernel refuses\n{}",
+        c.why()
+    );
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"systemctl stop vm1.service".to_string()),
+        "{cmds:?}"
+    );
+    assert!(cmds.contains(&"kill 4343".to_string()), "{cmds:?}");
+    // Users are stopped before the removal is attempted.
+    let stop = cmds
+        .iter()
+        .position(|c| c.starts_with("systemctl stop"))
+        .unwrap();
+    let remove = cmds
+        .iter()
+        .position(|c| c == "modprobe --remove vhost_net")
+        .unwrap();
+    assert!(stop < remove, "{cmds:?}");
+}
+
+#[test]
+fn quiet_process_users() {
+    // A process with another device open (/dev/null) is not a user.
+    let env = vhost_env(0);
+    env.process_holding(4242, "cat", None, 0, "null", 'c', 1, 3);
+    let c = check1(&env, "vhost_net");
+    quiet(&c, "process-users");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+}
+
+// --------------------------------------------------- mounted-filesystems
+
+fn vfat_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("vfat", &[])
+        .loaded("vfat", 1, "-", "Live")
+        .alias("fs-vfat", "vfat");
+    env
+}
+
+#[test]
+fn fires_mounted_filesystems() {
+    let env = vfat_env();
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 8:17 / /media/usb rw,relatime - vfat /dev/sdb1 rw",
+    );
+    let c = check1(&env, "vfat");
+    fires(&c, "mounted-filesystems");
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    assert!(
+        c.commands().contains(&"umount /media/usb".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_mounted_filesystems() {
+    let mut env = TestEnv::new();
+    env.dep("vfat", &[]).idle("vfat").alias("fs-vfat", "vfat");
+    quiet(&check1(&env, "vfat"), "mounted-filesystems");
+}
+
+// ------------------------------------------------------- critical-mounts
+
+#[test]
+fn fires_critical_mounts() {
+    // TestEnv mounts / as ext4.
+    let mut env = TestEnv::new();
+    env.dep("ext4", &[])
+        .loaded("ext4", 1, "-", "Live")
+        .alias("fs-ext4", "ext4");
+    let c = check1(&env, "ext4");
+    fires(&c, "critical-mounts");
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    assert!(
+        c.commands().contains(&"findmnt /".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+#[ignore = "bug: mounted-filesystems suggests `umount /` for critical mounts (rules/users.toml steps iterate users.mounts)"]
+fn critical_mounts_are_never_unmounted_in_next_steps() {
+    let mut env = TestEnv::new();
+    env.dep("ext4", &[])
+        .loaded("ext4", 1, "-", "Live")
+        .alias("fs-ext4", "ext4");
+    let c = check1(&env, "ext4");
+    fires(&c, "critical-mounts");
+    assert!(
+        !c.commands().contains(&"umount /".to_string()),
+        "never suggest unmounting /: {:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_critical_mounts() {
+    let env = vfat_env();
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 8:17 / /media/usb rw,relatime - vfat /dev/sdb1 rw",
+    );
+    let c = check1(&env, "vfat");
+    quiet(&c, "critical-mounts");
+    fires(&c, "mounted-filesystems");
+}
+
+// ----------------------------------------------------------- active-swap
+
+fn zram_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("zram", &[]).loaded("zram", 1, "-", "Live");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n  1 mem\n\nBlock devices:\n252 zram\n254 virtblk\n",
+    );
+    env.block_dev("zram0", 252, 0).block_dev("vda2", 254, 2);
+    env
+}
+
+#[test]
+fn fires_active_swap() {
+    let env = zram_env();
+    env.append(
+        "/proc/swaps",
+        "/dev/zram0                              partition\t1048572\t\t0\t\t100",
+    );
+    let c = check1(&env, "zram");
+    fires(&c, "active-swap");
+    assert!(
+        c.commands().contains(&"swapoff /dev/zram0".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_active_swap() {
+    let env = zram_env();
+    env.append(
+        "/proc/swaps",
+        "/dev/vda2                               partition\t1048572\t\t0\t\t-2",
+    );
+    quiet(&check1(&env, "zram"), "active-swap");
+}
+
+// --------------------------------------------------------- loop-attached
+
+fn loop_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).loaded("loop", 1, "-", "Live");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n  1 mem\n\nBlock devices:\n  7 loop\n",
+    );
+    env.block_dev("loop0", 7, 0).block_dev("loop1", 7, 1);
+    env.mkdir("/sys/block/loop0/loop").mkdir("/sys/block/loop1");
+    env
+}
+
+#[test]
+fn fires_loop_attached() {
+    let env = loop_env();
+    env.write("/sys/block/loop0/loop/backing_file", "/srv/disk.img\n");
+    let c = check1(&env, "loop");
+    fires(&c, "loop-attached");
+    assert!(
+        c.commands()
+            .contains(&"losetup --detach /dev/loop0".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_loop_attached() {
+    let c = check1(&loop_env(), "loop");
+    quiet(&c, "loop-attached");
+}
+
+// ----------------------------------------- network: interfaces, routes, SSH
+
+const ROUTE_HEADER: &str =
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+
+/// e1000 driving eth0 (up) at 0000:00:03.0, and a bridge br0 (up).
+fn net_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("e1000", &[]).loaded("e1000", 0, "-", "Live");
+    env.dep("bridge", &[]).loaded("bridge", 0, "-", "Live");
+    env.bound_device("e1000", "pci", "e1000", "pci0000:00", "0000:00:03.0");
+    env.class_device("net", "eth0", "pci0000:00/0000:00:03.0/net/eth0");
+    env.write(
+        "/sys/devices/pci0000:00/0000:00:03.0/net/eth0/flags",
+        "0x1003\n",
+    );
+    env.class_device("net", "br0", "virtual/net/br0");
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    env.write("/sys/devices/virtual/net/br0/flags", "0x1003\n");
+    env
+}
+
+fn routes(env: &TestEnv, lines: &[&str]) {
+    let mut t = ROUTE_HEADER.to_string();
+    for l in lines {
+        t.push_str(l);
+        t.push('\n');
+    }
+    env.write("/proc/net/route", &t);
+}
+
+const DEFAULT_VIA_ETH0: &str = "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0";
+const LAN_VIA_ETH0: &str = "eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0";
+const LAN_VIA_BR0: &str = "br0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0";
+const DEFAULT_VIA_BR0: &str = "br0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0";
+
+#[test]
+fn fires_interfaces_vanish() {
+    let env = net_env();
+    let c = check1(&env, "e1000");
+    fires(&c, "interfaces-vanish");
+    assert!(
+        c.commands()
+            .contains(&"ip link set dev eth0 down".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    fires(&check1(&env, "bridge"), "interfaces-vanish");
+}
+
+#[test]
+fn quiet_interfaces_vanish() {
+    let mut env = net_env();
+    env.dep("dummy", &[]).idle("dummy");
+    quiet(&check1(&env, "dummy"), "interfaces-vanish");
+}
+
+#[test]
+fn fires_default_route() {
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_ETH0]);
+    let c = check1(&env, "e1000");
+    fires(&c, "default-route");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+}
+
+#[test]
+fn quiet_default_route() {
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_BR0]);
+    let c = check1(&env, "bridge");
+    quiet(&c, "default-route");
+    fires(&c, "interfaces-vanish");
+}
+
+#[test]
+fn fires_ssh_session() {
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_BR0, LAN_VIA_BR0]);
+    env.write(
+        "/kmod-doctor-snapshot/session",
+        "SSH_CONNECTION=192.168.1.10 50022 192.168.1.2 22\n",
+    );
+    let c = check1(&env, "bridge");
+    fires(&c, "ssh-session");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+}
+
+#[test]
+fn quiet_ssh_session() {
+    // The client is on the LAN behind eth0; only the default route uses br0.
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_BR0, LAN_VIA_ETH0]);
+    env.write(
+        "/kmod-doctor-snapshot/session",
+        "SSH_CONNECTION=192.168.1.10 50022 192.168.1.2 22\n",
+    );
+    let c = check1(&env, "bridge");
+    quiet(&c, "ssh-session");
+    fires(&c, "default-route");
+}
+
+// -------------------------------------------------- display and console
+
+/// bochs driving the PCI display 0000:00:02.0 with card0 and fb0.
+fn display_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("bochs", &[]).loaded("bochs", 0, "-", "Live");
+    env.bound_device("bochs", "pci", "bochs-drm", "pci0000:00", "0000:00:02.0");
+    env.class_device("drm", "card0", "pci0000:00/0000:00:02.0/drm/card0");
+    env.class_device("graphics", "fb0", "pci0000:00/0000:00:02.0/graphics/fb0");
+    env.write("/sys/class/vtconsole/vtcon0/name", "(S) dummy device\n");
+    env.write("/sys/class/vtconsole/vtcon0/bind", "0\n");
+    env.write(
+        "/sys/class/vtconsole/vtcon1/name",
+        "(M) frame buffer device\n",
+    );
+    env
+}
+
+#[test]
+fn fires_display_cards() {
+    let env = display_env();
+    env.write("/sys/class/vtconsole/vtcon1/bind", "0\n");
+    fires(&check1(&env, "bochs"), "display-cards");
+}
+
+#[test]
+fn quiet_display_cards() {
+    let mut env = display_env();
+    env.dep("virtio_gpu", &[]).idle("virtio_gpu");
+    env.write("/sys/class/vtconsole/vtcon1/bind", "0\n");
+    quiet(&check1(&env, "virtio_gpu"), "display-cards");
+}
+
+#[test]
+fn fires_active_console() {
+    let env = display_env();
+    env.write("/sys/class/vtconsole/vtcon1/bind", "1\n");
+    let c = check1(&env, "bochs");
+    fires(&c, "active-console");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+}
+
+#[test]
+fn quiet_active_console() {
+    // fbcon registered but not bound.
+    let env = display_env();
+    env.write("/sys/class/vtconsole/vtcon1/bind", "0\n");
+    quiet(&check1(&env, "bochs"), "active-console");
+}
+
+// ----------------------------------------------- processes-not-inspected
+
+#[test]
+fn fires_processes_not_inspected() {
+    // Processes are scanned when a process could hold one of its devices:
+    // references beyond holders, or devices bound to its drivers.
+    for (module, refs, bound) in [("loop", 1, false), ("e1000", 0, true)] {
+        let mut env = TestEnv::new();
+        env.dep(module, &[]).loaded(module, refs, "-", "Live");
+        if bound {
+            env.bound_device(module, "pci", module, "pci0000:00", "0000:00:03.0");
+        }
+        env.write("/proc/999/comm", "secret\n");
+        env.symlink("/proc/999/fd", "fd2")
+            .symlink("/proc/999/fd2", "fd");
+        let c = check1(&env, module);
+        fires(&c, "processes-not-inspected");
+        assert_ne!(
+            c.verdict(),
+            "safe",
+            "uninspected processes must not allow safe\n{}",
+            c.why()
+        );
+        assert!(!c.has("idle"), "{}", c.why());
+    }
+}
+
+#[test]
+fn quiet_processes_not_inspected() {
+    // The scan runs (a reference beyond holders) and every process is readable.
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).loaded("loop", 1, "-", "Live");
+    env.write("/proc/998/comm", "bash\n").mkdir("/proc/998/fd");
+    env.symlink("/proc/998/fd/0", "/dev/pts/0");
+    // A process that exited while being read is not uninspectable.
+    env.write("/proc/997/comm", "gone\n");
+    let c = check1(&env, "loop");
+    quiet(&c, "processes-not-inspected");
+    fires(&c, "in-use");
+}
+
+#[test]
+#[ignore = "bug: rules/users.toml processes-not-inspected lacks `module.loaded and`: unchecked for every module not loaded"]
+fn quiet_processes_not_inspected_for_modules_not_loaded() {
+    let mut env = TestEnv::new();
+    env.dep("absent", &[]).builtin("unix");
+    for m in ["absent", "unix", "nosuch"] {
+        quiet(&check1(&env, m), "processes-not-inspected");
+    }
+}
+
+// ------------------------------------------------------ unexplained-refs
+
+#[test]
+fn fires_unexplained_refs() {
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).loaded("loop", 2, "-", "Live");
+    let c = check1(&env, "loop");
+    fires(&c, "unexplained-refs");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 2);
+}
+
+#[test]
+fn quiet_unexplained_refs() {
+    // The one reference is the process holding /dev/vhost-net.
+    let env = vhost_env(1);
+    env.process_holding(
+        4242,
+        "qemu-system-x86",
+        Some("vm1.service"),
+        7,
+        "vhost-net",
+        'c',
+        10,
+        238,
+    );
+    let c = check1(&env, "vhost_net");
+    quiet(&c, "unexplained-refs");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0);
+    // Holders explain references too.
+    quiet(&check1(&bridge_env(), "bridge"), "unexplained-refs");
+}
