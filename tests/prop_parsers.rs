@@ -25,6 +25,9 @@ fn cfg() -> ProptestConfig {
         // Shrinking a failure is useful; hundreds of thousands of shrink
         // steps on a slow parser are not.
         max_shrink_iters: 2048,
+        // Failures are turned into named regression tests by hand rather
+        // than saved in files next to the sources.
+        failure_persistence: None,
         ..ProptestConfig::default()
     }
 }
@@ -76,11 +79,15 @@ fn token() -> impl Strategy<Value = String> {
         Just("é".to_string()),
         Just("\u{0}".to_string()),
         Just("\r".to_string()),
-        "[a-z_]{1,8}".prop_map(|s| s),
-        "[0-9]{1,22}".prop_map(|s| s),
-        "-?[0-9]{1,20}".prop_map(|s| s),
-        "[a-z]{1,6},([a-z]{1,6},){0,3}".prop_map(|s| s),
-        "[ -~]{0,10}".prop_map(|s| s),
+        chars("abcdefghijklmnopqrstuvwxyz_", 1..9),
+        chars(DIGITS, 1..23),
+        (any::<bool>(), chars(DIGITS, 1..21)).prop_map(|(neg, d)| if neg {
+            format!("-{d}")
+        } else {
+            d
+        }),
+        proptest::collection::vec(chars(LOWER, 1..7), 1..5).prop_map(|v| v.join(",") + ","),
+        chars(PRINTABLE, 0..11),
     ]
 }
 
@@ -102,6 +109,8 @@ fn chars(set: &'static str, len: std::ops::Range<usize>) -> impl Strategy<Value 
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const NAME: &str = "abcdefghijklmnopqrstuvwxyz0123456789_";
+const DIGITS: &str = "0123456789";
+const PRINTABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 
 fn module_name() -> impl Strategy<Value = String> {
     (chars(LOWER, 1..2), chars(NAME, 0..31)).prop_map(|(a, b)| a + &b)
@@ -954,4 +963,335 @@ fn condition_nesting_is_bounded() {
         let src = format!("{}module.loaded", "not ".repeat(depth));
         assert!(condition::parse(&src).is_err(), "not × {depth}");
     }
+}
+
+// ------------------------------------- mountinfo, swaps, routes, devices
+
+mod live_users {
+    use super::*;
+    use kmod_doctor::facts::parse::{mountinfo, proc_devices, routes, swaps};
+
+    /// The kernel's `mangle()` for mountinfo and swaps: space, tab, newline
+    /// and backslash as `\ooo`.
+    fn mangle(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                ' ' | '\t' | '\n' | '\\' => out.push_str(&format!("\\{:03o}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Inputs that reach the known `unescape` panic (a backslash followed by a
+    /// non-ASCII byte within three bytes). Skipped by the never-panic
+    /// properties so they keep finding *other* bugs; the exact case is the
+    /// ignored regression tests below. Remove this once unescape is fixed.
+    fn hits_unescape_bug(s: &str) -> bool {
+        s.as_bytes()
+            .windows(4)
+            .any(|w| w[0] == b'\\' && w[1..].iter().any(|b| *b >= 0x80))
+    }
+
+    #[test]
+    #[ignore = "bug: mountinfo::unescape panics on a backslash followed by multi-byte UTF-8"]
+    fn unescape_backslash_then_multibyte() {
+        // `\` then two 2-byte characters: byte i + 4 falls inside the second.
+        assert_eq!(mountinfo::unescape("\\éé"), "\\éé");
+    }
+
+    #[test]
+    #[ignore = "bug: mountinfo::unescape panics on a backslash followed by multi-byte UTF-8"]
+    fn mountinfo_and_swaps_with_hostile_names_do_not_panic() {
+        let line = "36 25 8:1 / /mnt/\\éé rw - ext4 /dev/sda1 rw\n";
+        assert!(
+            std::panic::catch_unwind(|| mountinfo::parse(line, "/proc/self/mountinfo")).is_ok()
+        );
+        let swaps = "Filename Type Size Used Priority\n/swap\\éé file 1 0 -2\n";
+        assert!(std::panic::catch_unwind(|| swaps::parse(swaps, "/proc/swaps")).is_ok());
+    }
+
+    /// Paths with the characters the kernel escapes, and non-ASCII.
+    fn path() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                6 => chars(NAME, 1..8),
+                1 => Just(" ".to_string()),
+                1 => Just("\t".to_string()),
+                1 => Just("\n".to_string()),
+                1 => Just("\\".to_string()),
+                1 => Just("é".to_string()),
+                1 => Just("日本".to_string()),
+            ],
+            0..6,
+        )
+        .prop_map(|v| format!("/{}", v.join("/")))
+    }
+
+    #[derive(Debug, Clone)]
+    struct M {
+        id: u32,
+        parent: u32,
+        major: u32,
+        minor: u32,
+        root: String,
+        mount_point: String,
+        opts: String,
+        optional: Vec<String>,
+        fs_type: String,
+        source: String,
+        super_opts: String,
+    }
+
+    fn mount() -> impl Strategy<Value = M> {
+        (
+            // Mount ids are printed with %i.
+            (
+                0u32..i32::MAX as u32,
+                0u32..i32::MAX as u32,
+                0u32..4096,
+                0u32..1 << 20,
+            ),
+            (path(), path()),
+            prop_oneof![Just("rw,relatime"), Just("ro,nosuid,nodev"), Just("rw")],
+            proptest::collection::vec(
+                prop_oneof![
+                    (1u32..999).prop_map(|n| format!("shared:{n}")),
+                    (1u32..999).prop_map(|n| format!("master:{n}")),
+                    Just("unbindable".to_string()),
+                ],
+                0..3,
+            ),
+            prop_oneof![
+                Just("ext4"),
+                Just("xfs"),
+                Just("fuse.sshfs"),
+                Just("tmpfs"),
+                Just("nfs4")
+            ],
+            prop_oneof![
+                path(),
+                Just("tmpfs".to_string()),
+                Just("server:/export".to_string())
+            ],
+            prop_oneof![Just("rw"), Just("rw,errors=remount-ro"), Just("ro,size=1k")],
+        )
+            .prop_map(
+                |((id, parent, major, minor), (root, mp), opts, optional, fs, source, sup)| M {
+                    id,
+                    parent,
+                    major,
+                    minor,
+                    root,
+                    mount_point: mp,
+                    opts: opts.to_string(),
+                    optional,
+                    fs_type: fs.to_string(),
+                    source,
+                    super_opts: sup.to_string(),
+                },
+            )
+    }
+
+    /// As `show_mountinfo` in fs/proc_namespace.c prints it.
+    fn mountinfo_line(m: &M) -> String {
+        let mut s = format!(
+            "{} {} {}:{} {} {} {}",
+            m.id,
+            m.parent,
+            m.major,
+            m.minor,
+            mangle(&m.root),
+            mangle(&m.mount_point),
+            m.opts
+        );
+        for o in &m.optional {
+            s.push(' ');
+            s.push_str(o);
+        }
+        s.push_str(&format!(
+            " - {} {} {}",
+            m.fs_type,
+            mangle(&m.source),
+            m.super_opts
+        ));
+        s
+    }
+
+    proptest! {
+        #![proptest_config(cfg())]
+
+        #[test]
+        #[ignore = "bug: mountinfo::unescape slices &s[i + 1..i + 4] inside a multi-byte character"]
+        fn unescape_never_panics(s in prop_oneof![
+            any::<String>(),
+            proptest::collection::vec(prop_oneof![
+                Just("\\"), Just("0"), Just("4"), Just("7"), Just("8"), Just("é"),
+                Just("日"), Just("a"), Just("\\040"), Just("\\1"),
+            ], 0..12).prop_map(|v| v.concat()),
+        ]) {
+            let _ = mountinfo::unescape(&s);
+        }
+
+        #[test]
+        fn unescape_inverts_mangle(s in any::<String>()) {
+            prop_assert_eq!(mountinfo::unescape(&mangle(&s)), s);
+        }
+
+        #[test]
+        fn mountinfo_never_panics(text in messy_text()) {
+            prop_assume!(!hits_unescape_bug(&text));
+            if let Err(e) = mountinfo::parse(&text, "/proc/self/mountinfo") {
+                assert_names_path_and_line(&e, "/proc/self/mountinfo", &text);
+            }
+        }
+
+        #[test]
+        fn mountinfo_round_trips(ms in proptest::collection::vec(mount(), 0..20)) {
+            let text: String = ms.iter().map(|m| mountinfo_line(m) + "\n").collect();
+            let got = mountinfo::parse(&text, "/proc/self/mountinfo").unwrap();
+            prop_assert_eq!(got.len(), ms.len());
+            for (i, (m, g)) in ms.iter().zip(&got).enumerate() {
+                prop_assert_eq!(&g.mount_point, &m.mount_point);
+                prop_assert_eq!(&g.fs_type, &m.fs_type);
+                prop_assert_eq!(&g.source, &m.source);
+                prop_assert_eq!((g.major, g.minor), (m.major, m.minor));
+                prop_assert_eq!(g.line, i + 1);
+            }
+        }
+
+        #[test]
+        fn swaps_never_panics(text in messy_text()) {
+            prop_assume!(!hits_unescape_bug(&text));
+            if let Err(e) = swaps::parse(&text, "/proc/swaps") {
+                assert_names_path_and_line(&e, "/proc/swaps", &text);
+            }
+        }
+
+        #[test]
+        fn swaps_round_trip(
+            entries in proptest::collection::vec(
+                (path(), any::<bool>(), any::<u32>(), any::<u32>(), -5i32..100), 0..10)
+        ) {
+            // swap_show(): header, then name padded to 40 columns.
+            let mut text = String::from("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+            for (p, file, size, used, prio) in &entries {
+                let name = mangle(p);
+                let pad = 40usize.saturating_sub(name.chars().count()).max(1);
+                let kind = if *file { "file\t" } else { "partition" };
+                text.push_str(&format!(
+                    "{name}{:pad$}{kind}\t{size}\t{used}\t{prio}\n", ""
+                ));
+            }
+            let got = swaps::parse(&text, "/proc/swaps").unwrap();
+            prop_assert_eq!(got.len(), entries.len());
+            for (i, ((p, file, ..), g)) in entries.iter().zip(&got).enumerate() {
+                prop_assert_eq!(&g.filename, p);
+                prop_assert_eq!(g.kind.as_str(), if *file { "file" } else { "partition" });
+                prop_assert_eq!(g.line, i + 2);
+            }
+        }
+
+        #[test]
+        fn routes_never_panic(text in messy_text()) {
+            if let Err(e) = routes::parse_v4(&text, "/proc/net/route") {
+                assert_names_path_and_line(&e, "/proc/net/route", &text);
+            }
+            if let Err(e) = routes::parse_v6_defaults(&text, "/proc/net/ipv6_route") {
+                assert_names_path_and_line(&e, "/proc/net/ipv6_route", &text);
+            }
+            let _ = routes::ipv4_as_proc(&text);
+        }
+
+        #[test]
+        fn routes_v4_round_trip(
+            rs in proptest::collection::vec(
+                (chars(NAME, 1..16), any::<u32>(), any::<u32>(), any::<u16>(), 0u32..33), 0..20),
+            probe in any::<u32>(),
+        ) {
+            // rt_show / fib_route_seq_show: fixed-width columns, tabs.
+            let mut text = String::from(
+                "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
+            );
+            for (ifc, dest, gw, flags, bits) in &rs {
+                let mask = if *bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                text.push_str(&format!(
+                    "{ifc}\t{dest:08X}\t{gw:08X}\t{flags:04X}\t0\t0\t0\t{mask:08X}\t0\t0\t0\n"
+                ));
+            }
+            let got = routes::parse_v4(&text, "/proc/net/route").unwrap();
+            prop_assert_eq!(got.len(), rs.len());
+            for (i, ((ifc, dest, gw, flags, bits), g)) in rs.iter().zip(&got).enumerate() {
+                let mask = if *bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                prop_assert_eq!(&g.iface, ifc);
+                prop_assert_eq!((g.dest, g.gateway, g.mask), (*dest, *gw, mask));
+                prop_assert_eq!(g.up, flags & 1 != 0);
+                prop_assert_eq!(g.is_default(), *dest == 0 && mask == 0);
+                prop_assert_eq!(g.line, i + 2);
+            }
+            // The chosen route matches the probe and no longer prefix does.
+            if let Some(r) = routes::route_iface(&got, probe) {
+                prop_assert!(r.up && probe & r.mask == r.dest & r.mask);
+                for o in got.iter().filter(|o| o.up && probe & o.mask == o.dest & o.mask) {
+                    prop_assert!(o.mask.count_ones() <= r.mask.count_ones());
+                }
+            }
+        }
+
+        #[test]
+        fn routes_v6_defaults_round_trip(
+            rs in proptest::collection::vec((chars(NAME, 1..16), any::<u128>(), 0u8..129), 0..20)
+        ) {
+            let mut text = String::new();
+            let mut want = Vec::new();
+            for (i, (ifc, dest, plen)) in rs.iter().enumerate() {
+                text.push_str(&format!(
+                    "{dest:032x} {plen:02x} 00000000000000000000000000000000 00 \
+                     00000000000000000000000000000000 00000400 00000001 00000000 00000003 {ifc:>8}\n"
+                ));
+                if *dest == 0 && *plen == 0 && ifc != "lo" {
+                    want.push((ifc.clone(), i + 1));
+                }
+            }
+            prop_assert_eq!(routes::parse_v6_defaults(&text, "/p").unwrap(), want);
+        }
+
+        #[test]
+        fn proc_devices_never_panics(text in messy_text()) {
+            let _ = proc_devices::parse(&text);
+        }
+    }
+}
+
+/// A long flat chain (`a and a and ...`) is not nested, so the depth limit
+/// does not see it, but `check`, `eval` and `Drop` of the left-deep `Expr`
+/// recurse once per term: a 1.3 MB site rule file (under the 4 MiB limit)
+/// overflows the stack and aborts the process. Run in a child process,
+/// since an overflow cannot be caught.
+#[test]
+#[ignore = "bug: rules::condition recursion on long and/or chains overflows the stack"]
+fn long_condition_chain_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let when = vec!["true"; 150_000].join(" and ");
+    std::fs::write(
+        dir.path().join("deep.toml"),
+        format!(
+            "[[rule]]\nid = \"deep\"\nseverity = \"info\"\nsummary = \"s\"\nmessage = \"m\"\nwhen = \"{when}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
+        .arg("rules")
+        .arg("--rules-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal: {:?}\n{stderr}",
+        out.status
+    );
+    assert!(stderr.contains("deep.toml"), "{stderr}");
 }
