@@ -604,3 +604,140 @@ fn holder_named_like_an_option_is_not_an_option() {
         }
     }
 }
+
+// ------------------------------------------------- hostile snapshot shapes
+
+#[test]
+fn holder_cycle_does_not_hang() {
+    let mut env = TestEnv::new();
+    env.dep("a", &[]).dep("b", &[]);
+    env.proc_line("a 16384 1 b, Live 0x0")
+        .proc_line("b 16384 1 a, Live 0x0");
+    let c = check1(&env, "a");
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    assert_eq!(c.list("/module_info/removal_order"), vec!["b"]);
+}
+
+#[test]
+fn long_holder_chain_is_fine() {
+    let mut env = TestEnv::new();
+    let n = 2000;
+    for i in 0..n {
+        let used_by = if i + 1 < n {
+            format!("m{},", i + 1)
+        } else {
+            "-".into()
+        };
+        env.proc_line(&format!(
+            "m{i} 16384 {} {used_by} Live 0x0",
+            usize::from(i + 1 < n)
+        ));
+    }
+    let c = check1(&env, "m0");
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    let order = c.list("/module_info/removal_order");
+    assert_eq!(order.len(), n - 1);
+    assert_eq!(order[0], format!("m{}", n - 1), "deepest first");
+}
+
+/// A snapshot can carry any /proc/modules: a chain of holders deep enough to
+/// exhaust the stack of a recursive walk must still get an answer.
+#[test]
+#[ignore = "bug: src/facts/module.rs removal_order recurses once per holder level; a deep chain overflows the stack (abort)"]
+fn very_deep_holder_chain_does_not_overflow_the_stack() {
+    let env = TestEnv::new();
+    let n = 150_000;
+    let mut text = String::with_capacity(n * 32);
+    for i in 0..n {
+        if i + 1 < n {
+            text.push_str(&format!("m{i} 1 1 m{}, Live 0x0\n", i + 1));
+        } else {
+            text.push_str(&format!("m{i} 1 0 - Live 0x0\n"));
+        }
+    }
+    env.proc_modules_bytes(text.as_bytes());
+    let out = env.run(&["check", "--format", "json", "m0"]);
+    assert_no_panic(&out);
+    assert_eq!(out.code, 14, "{}", out.stderr);
+}
+
+/// Block devices stacked in a cycle through `slaves/` (impossible on a real
+/// kernel, easy in a hostile snapshot).
+#[test]
+#[ignore = "bug: src/facts/users.rs Users::path_owners follows slaves/ recursively without a visited set; a cycle overflows the stack"]
+fn block_slaves_cycle_does_not_overflow_the_stack() {
+    let mut env = TestEnv::new();
+    env.dep("dm_mod", &[]).loaded("dm_mod", 1, "-", "Live");
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/dm-0 rw\n",
+    );
+    env.mkdir("/sys/devices/virtual/block/dm-0/slaves");
+    env.mkdir("/sys/devices/virtual/block/dm-1/slaves");
+    env.symlink("/sys/devices/virtual/block/dm-0/slaves/dm-1", "../../dm-1");
+    env.symlink("/sys/devices/virtual/block/dm-1/slaves/dm-0", "../../dm-0");
+    env.symlink("/sys/dev/block/254:1", "../../devices/virtual/block/dm-0");
+    let out = env.run(&["check", "--format", "json", "dm_mod"]);
+    assert_no_panic(&out);
+    assert!(
+        matches!(out.code, 11..=14),
+        "exit {}: {}",
+        out.code,
+        out.stderr
+    );
+}
+
+// --------------------------------------------------------- Markdown tables
+
+/// Cells in a GFM table row: `|` separators not escaped with a backslash
+/// (a `|` inside a code span still splits the cell in GFM).
+fn gfm_cells(row: &str) -> usize {
+    let b = row.as_bytes();
+    let seps = (0..b.len())
+        .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+        .count();
+    seps.saturating_sub(1)
+}
+
+#[test]
+#[ignore = "bug: src/render/markdown.rs puts code spans in table cells without escaping `|`; a `|` in evidence adds a column"]
+fn markdown_tables_survive_pipes_in_evidence() {
+    // A pipe in a modprobe.d remove command is ordinary; one in a sysfs name is hostile.
+    let mut env = TestEnv::new();
+    env.dep("bridge", &[]).dep("br_netfilter", &["bridge"]);
+    env.idle("br_netfilter")
+        .loaded("bridge", 1, "br_netfilter,", "Live");
+    env.modprobe_conf(
+        "x.conf",
+        "remove bridge /sbin/modprobe -r br_netfilter | true\n",
+    );
+    env.symlink("/sys/module/bridge/holders/a|b", "../../br_netfilter");
+    let out = env.run(&["check", "--format", "markdown", "bridge"]);
+    for row in out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| `") && !l.starts_with("| `6.1"))
+    {
+        assert_eq!(gfm_cells(row), 4, "a findings row must have 4 cells: {row}");
+    }
+}
+
+#[test]
+fn markdown_tables_have_four_cells() {
+    let mut env = TestEnv::new();
+    env.dep("bridge", &[]).dep("br_netfilter", &["bridge"]);
+    env.idle("br_netfilter")
+        .loaded("bridge", 1, "br_netfilter,", "Live");
+    env.modprobe_conf("x.conf", "remove bridge /bin/echo <b>*x*</b> `y`\n");
+    let out = env.run(&["check", "--format", "markdown", "bridge"]);
+    let rows: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .collect();
+    assert!(rows.len() >= 3, "{}", out.stdout);
+    for row in rows.iter().filter(|r| !r.starts_with("| `6.1")) {
+        assert_eq!(gfm_cells(row), 4, "{row}");
+        assert!(!row.contains("<b>*x*</b> `y`|"), "{row}");
+    }
+}

@@ -1067,3 +1067,123 @@ fn sysfs_module_dir_is_a_symlink_loop() {
     assert_ne!(c.verdict(), "safe", "{}", c.why());
     assert!(matches!(c.code(), 13 | 16), "{}", c.why());
 }
+
+// ------------------------------------------------------------ more cases
+
+#[test]
+fn alias_of_a_builtin_module_via_modinfo() {
+    let mut env = TestEnv::new();
+    env.builtin("unix");
+    env.write(
+        &format!("/lib/modules/{RELEASE}/modules.builtin.modinfo"),
+        "unix.file=net/unix/unix\0unix.license=GPL\0unix.alias=net-pf-1\0",
+    );
+    let c = check1(&env, "net-pf-1");
+    assert_case(
+        &c,
+        "builtin",
+        15,
+        &["builtin", "resolved-alias"],
+        &["not-found"],
+    );
+    assert_eq!(c.json["module"], "unix");
+    assert_eq!(c.json["resolved_from"]["via"], "alias");
+    assert_eq!(
+        c.json["resolved_from"]["source"],
+        format!("/lib/modules/{RELEASE}/modules.builtin.modinfo")
+    );
+}
+
+#[test]
+fn kernel_release_override_reads_that_module_tree() {
+    let mut env = TestEnv::new();
+    env.dep("dummy", &[]).idle("dummy");
+    env.write(
+        "/lib/modules/6.12.0-next/modules.dep",
+        "kernel/drivers/net/newdrv.ko:\n",
+    );
+    env.write("/lib/modules/6.12.0-next/modules.builtin", "");
+    let root = env.path().to_str().unwrap();
+    let out = run_raw(&[
+        "--root",
+        root,
+        "check",
+        "-S",
+        "6.12.0-next",
+        "--format",
+        "json",
+        "newdrv",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
+    assert_eq!(v["kernel"]["release"], "6.12.0-next");
+    assert_eq!(v["verdict"], "not-loaded", "{}", out.stdout);
+    assert_eq!(out.code, 10);
+    // Without -S the running kernel's tree does not know it.
+    assert_eq!(check1(&env, "newdrv").verdict(), "not-found");
+}
+
+#[test]
+fn unused_softdeps_would_also_go() {
+    let mut env = TestEnv::new();
+    env.dep("bochs", &[])
+        .dep("drm_kms_helper", &[])
+        .idle("bochs")
+        .idle("drm_kms_helper");
+    env.modprobe_conf("bochs.conf", "softdep bochs pre: drm_kms_helper\n");
+    let c = check1(&env, "bochs");
+    assert_case(&c, "caution", 11, &["softdeps", "unused-dependencies"], &[]);
+    assert_eq!(
+        c.list("/module_info/would_also_remove"),
+        vec!["drm_kms_helper"]
+    );
+}
+
+#[test]
+fn unreadable_device_tree_never_gives_safe() {
+    // vhost_net has aliases, so whether a device would load it again matters;
+    // without /sys/devices that cannot be checked.
+    let mut env = TestEnv::new();
+    env.dep("vhost_net", &[]).idle("vhost_net");
+    env.alias("char-major-10-238", "vhost_net");
+    let c = check1(&env, "vhost_net");
+    assert_eq!(c.verdict(), "unknown", "{}", c.why());
+    assert_eq!(c.code(), 13);
+    assert!(
+        c.unchecked().contains(&"reloaded-by-udev".to_string()),
+        "{:?}",
+        c.unchecked()
+    );
+    assert!(
+        c.missing_paths().iter().any(|p| p == "/sys/devices"),
+        "{:?}",
+        c.missing_paths()
+    );
+}
+
+#[test]
+fn snapshot_archive_gives_the_same_answer_as_the_directory() {
+    let mut env = TestEnv::new();
+    env.dep("br_netfilter", &["bridge"]).dep("bridge", &[]);
+    env.idle("br_netfilter")
+        .loaded("bridge", 1, "br_netfilter,", "Live");
+    let dir = tempfile::tempdir().unwrap();
+    let tgz = dir.path().join("snap.tar.gz");
+    {
+        let f = std::fs::File::create(&tgz).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        tar.follow_symlinks(false);
+        tar.append_dir_all(".", env.path()).unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    for m in ["bridge", "br_netfilter", "nosuch"] {
+        let from_dir = check1(&env, m);
+        let out = run_in(&tgz, &["check", "--format", "json", m]);
+        assert_eq!(out.code, from_dir.code(), "{m}: {}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["verdict"], from_dir.json["verdict"], "{m}");
+        assert_eq!(v["findings"], from_dir.json["findings"], "{m}");
+        assert_eq!(v["next_steps"], from_dir.json["next_steps"], "{m}");
+    }
+}
