@@ -18,6 +18,9 @@ Examples:
   kmod-doctor check --format json loop   For scripts: one JSON object per module
   kmod-doctor check --root ./snap loop   Analyse a snapshot taken on another machine
   kmod-doctor rules                      List the rules behind the verdicts
+  kmod-doctor scan --verdict safe        What can I unload right now?
+  modprobe -r nvidia 2>&1 | kmod-doctor explain   What did modprobe mean?
+  kmod-doctor report nvidia > ticket.md  Everything a support ticket needs
 
 kmod-doctor never loads, unloads or writes anything; it prints commands for you to run.
 Exit status: 0 safe, 10 not-loaded, 11 caution, 12 danger, 13 unknown, 14 blocked,
@@ -91,4 +94,72 @@ pub enum Command {
         #[arg(value_name = "MODULE")]
         modules: Vec<String>,
     },
+    /// Explain a modprobe, rmmod or delete_module error in plain words, then check the module it names
+    #[command(
+        after_help = "Examples:\n  sudo modprobe -r nvidia 2>&1 | kmod-doctor explain\n  kmod-doctor explain \"rmmod: ERROR: Module bridge is in use by: br_netfilter\"\n\nExit status: the check's (as for check), 2 when no known message is found."
+    )]
+    Explain {
+        /// The message as printed (read from standard input when absent, up to 1 MiB)
+        #[arg(value_name = "MESSAGE")]
+        message: Vec<String>,
+        /// Check this module (when the message names none, or another one)
+        #[arg(short = 'm', long = "module", value_name = "MODULE")]
+        module: Option<String>,
+    },
+    /// Every loaded module with its verdict, like lsmod with a verdict column
+    #[command(
+        after_help = "Examples:\n  kmod-doctor scan --verdict safe        What can I unload right now?\n  kmod-doctor scan --verdict danger,blocked --sort size\n  kmod-doctor scan --class network --format json\n\nExit status: 0 (whatever the verdicts), 1 when the module list cannot be read, 2 usage error."
+    )]
+    Scan {
+        /// Sort by this column
+        #[arg(long, value_enum, default_value_t = ScanSort::Name)]
+        sort: ScanSort,
+        /// Reverse the order
+        #[arg(short = 'r', long)]
+        reverse: bool,
+        /// Only modules with these verdicts (repeat or separate with commas)
+        #[arg(long, value_name = "VERDICT", value_delimiter = ',', value_parser = ["safe", "caution", "danger", "unknown", "blocked"])]
+        verdict: Vec<String>,
+        /// Only modules of these classes: network, storage, display, virtualization, input, sound, other; none for modules without one
+        #[arg(long, value_name = "CLASS", value_delimiter = ',')]
+        class: Vec<String>,
+    },
+    /// Everything a support ticket needs about MODULE, in Markdown (JSON with --format json)
+    #[command(
+        after_help = "Examples:\n  kmod-doctor report nvidia > ticket.md\n  kmod-doctor report --root snapshot.tar.gz bridge\n\nExit status: as for check."
+    )]
+    Report {
+        /// Module names or aliases
+        #[arg(required = true, value_name = "MODULE")]
+        modules: Vec<String>,
+    },
+    /// Print a shell completion script (module names complete from the loaded modules and modules.dep)
+    #[command(
+        after_help = "Install:\n  bash: kmod-doctor completions bash > /etc/bash_completion.d/kmod-doctor\n  zsh:  kmod-doctor completions zsh > \"${fpath[1]}/_kmod-doctor\"\n  fish: kmod-doctor completions fish > ~/.config/fish/completions/kmod-doctor.fish"
+    )]
+    Completions {
+        /// bash, zsh or fish
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Module names for shell completion: loaded modules, then modules.dep
+    #[command(hide = true)]
+    CompleteModules,
+}
+
+/// `scan --sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanSort {
+    Name,
+    Size,
+    Refcount,
+    Verdict,
+}
+
+/// `completions SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }

@@ -49,6 +49,26 @@ pub fn run() -> Exit {
             };
             crate::cmd::snapshot::run(&cfg, modules, dest)
         }
+        Command::Explain { message, module } => {
+            crate::cmd::explain::run(&cfg, message, module.as_deref())
+        }
+        Command::Scan {
+            sort,
+            reverse,
+            verdict,
+            class,
+        } => crate::cmd::scan::run(
+            &cfg,
+            &crate::cmd::scan::Options {
+                sort: *sort,
+                reverse: *reverse,
+                verdicts: verdict.clone(),
+                classes: class.clone(),
+            },
+        ),
+        Command::Report { modules } => crate::cmd::report::run(&cfg, modules),
+        Command::Completions { shell } => crate::cmd::completions::run(*shell),
+        Command::CompleteModules => crate::cmd::completions::modules(&cfg),
     };
     match result {
         Ok(code) => code,
@@ -93,7 +113,7 @@ pub fn man_page() -> Vec<u8> {
     let _ = man.render_description_section(&mut out);
     let _ = man.render_options_section(&mut out);
     let _ = man.render_subcommands_section(&mut out);
-    for sub in cmd.get_subcommands() {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         out.extend_from_slice(
             format!(
                 ".SH \"{}\"\n",
@@ -120,6 +140,11 @@ pub fn man_page() -> Vec<u8> {
             if let Some(h) = arg.get_help() {
                 out.extend_from_slice(format!("{}\n", roff_escape(&h.to_string())).as_bytes());
             }
+        }
+        if let Some(h) = sub.get_after_help() {
+            out.extend_from_slice(
+                format!(".PP\n.nf\n{}\n.fi\n", roff_escape(&h.to_string())).as_bytes(),
+            );
         }
     }
     out.extend_from_slice(b".SH \"EXIT STATUS\"\n");

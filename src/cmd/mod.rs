@@ -1,7 +1,11 @@
 //! One module per subcommand: each turns a validated config into output.
 
 pub mod check;
+pub mod completions;
+pub mod explain;
+pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod snapshot;
 
 use crate::cli::CmdError;

@@ -482,7 +482,9 @@ mod tests {
     #[test]
     fn hints() {
         assert_eq!(
-            sysfs_hints("rmmod: ERROR: ../libkmod/libkmod-module.c:1941 kmod_module_get_holders() could not open '/sys/module/bridge/holders': No such file or directory"),
+            sysfs_hints(
+                "rmmod: ERROR: ../libkmod/libkmod-module.c:1941 kmod_module_get_holders() could not open '/sys/module/bridge/holders': No such file or directory"
+            ),
             vec!["bridge"]
         );
     }

@@ -29,6 +29,8 @@ pub struct Explanation {
     pub tool: Option<String>,
     pub source: Source,
     pub refused_by: RefusedBy,
+    /// Who refused, in words: `kmod's rmmod, before asking the kernel`.
+    pub refused_by_words: String,
     /// The most telling of the lines about this module.
     pub said: Said,
     /// The kernel's errno, when a line quotes one.
@@ -169,11 +171,19 @@ fn build(module: Option<String>, ls: &[&Line]) -> Explanation {
             errno_words(Source::Syscall, "The kernel", m, e)
         ));
     }
+    let refused_by_words = match (refused_by, &lead.said) {
+        (RefusedBy::Kernel, Said::Errno { errno }) => format!(
+            "the kernel: delete_module failed with {} (errno {})",
+            errno.name, errno.number
+        ),
+        _ => format!("{who}, before asking the kernel"),
+    };
     Explanation {
         module,
         tool,
         source: lead.source,
         refused_by,
+        refused_by_words,
         said: lead.said.clone(),
         errno,
         summary,

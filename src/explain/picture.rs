@@ -164,7 +164,7 @@ pub fn build(sys: &System, r: &Report) -> Option<Picture> {
     let holders = mi
         .holders
         .iter()
-        .map(|h| holder(h, &r.module, &mods, &mut seen))
+        .map(|h| holder(h, &r.module, &mods, &mut seen, 0))
         .collect();
 
     let mut below = Vec::new();
@@ -225,11 +225,16 @@ fn leaf(kind: Kind, label: &str, status: Status, note: &str) -> Node {
     }
 }
 
+/// Levels drawn above or below the module; deeper chains are cut (a real
+/// system has a handful).
+const MAX_DEPTH: usize = 16;
+
 fn holder(
     name: &str,
     of: &str,
     mods: &HashMap<&str, &ModuleEntry>,
     seen: &mut BTreeSet<String>,
+    depth: usize,
 ) -> Node {
     let mut n = leaf(
         Kind::Module,
@@ -241,11 +246,13 @@ fn holder(
         n.repeat = true;
         return n;
     }
-    if let Some(e) = mods.get(name) {
+    if let Some(e) = mods.get(name)
+        && depth < MAX_DEPTH
+    {
         n.children = e
             .holders
             .iter()
-            .map(|h| holder(h, name, mods, seen))
+            .map(|h| holder(h, name, mods, seen, depth + 1))
             .collect();
     }
     n
@@ -256,7 +263,12 @@ fn users(r: &Report) -> Vec<Node> {
     let u = &r.users;
     let mut out = Vec::new();
     for p in &u.processes {
-        out.push(leaf(Kind::Process, p, Status::Danger, "has its device open"));
+        out.push(leaf(
+            Kind::Process,
+            p,
+            Status::Danger,
+            "has its device open",
+        ));
     }
     for m in &u.mounts {
         let (status, note) = if u.critical_mounts.contains(m) {
@@ -315,7 +327,8 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
     let Ok(dep) = sys.moddep() else {
         return Vec::new();
     };
-    let closure = |m: &str| -> Vec<String> { dep.get(m).map(|e| e.deps.clone()).unwrap_or_default() };
+    let closure =
+        |m: &str| -> Vec<String> { dep.get(m).map(|e| e.deps.clone()).unwrap_or_default() };
     let direct = |m: &str| -> Vec<String> {
         let all = closure(m);
         let indirect: BTreeSet<String> = all.iter().flat_map(|d| closure(d)).collect();
@@ -365,7 +378,7 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
             n.repeat = true;
             return n;
         }
-        if depth < 16 {
+        if depth < MAX_DEPTH {
             n.children = direct(name)
                 .iter()
                 .map(|d| node(d, target, direct, removed, mods, seen, depth + 1))

@@ -2,16 +2,23 @@
 
 use super::quote::sanitize;
 use super::{symbol, yes_no};
+use crate::explain::picture::Picture;
 use crate::verdict::Report;
 use std::fmt::Write;
 
 pub fn render(reports: &[Report]) -> String {
+    render_with(reports, &[])
+}
+
+/// As [`render`], with the picture of each module (same order as `reports`)
+/// as a Mermaid diagram before the next steps.
+pub fn render_with(reports: &[Report], pictures: &[Option<Picture>]) -> String {
     let mut out = String::new();
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
             out.push_str("\n---\n\n");
         }
-        one(&mut out, r);
+        one(&mut out, r, pictures.get(i).and_then(Option::as_ref));
     }
     out
 }
@@ -40,7 +47,7 @@ pub fn code(s: &str) -> String {
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
-fn one(out: &mut String, r: &Report) {
+fn one(out: &mut String, r: &Report, picture: Option<&Picture>) {
     let _ = writeln!(
         out,
         "## kmod-doctor: {} — {} **{}**\n",
@@ -115,6 +122,11 @@ fn one(out: &mut String, r: &Report) {
                 miss.join(", ")
             );
         }
+        out.push('\n');
+    }
+    if let Some(p) = picture.filter(|p| super::tree::worth_drawing(p)) {
+        let _ = writeln!(out, "### Holders, devices, users and dependencies\n");
+        out.push_str(&super::mermaid::render(p));
         out.push('\n');
     }
     if !r.next_steps.is_empty() {

@@ -1,11 +1,16 @@
 //! Output. Renderers lay out a finished [`Report`](crate::verdict::Report);
 //! they decide nothing.
 
+pub mod explain;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
 pub mod quote;
+pub mod scan;
 pub mod style;
 pub mod text;
+pub mod ticket;
+pub mod tree;
 
 use crate::verdict::Verdict;
 

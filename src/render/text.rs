@@ -4,18 +4,25 @@
 use super::quote::sanitize;
 use super::style::Style;
 use super::{symbol, wrap, yes_no};
+use crate::explain::picture::Picture;
 use crate::verdict::{Report, Severity};
 use std::fmt::Write;
 
 const WIDTH: usize = 80;
 
 pub fn render(reports: &[Report], style: Style) -> String {
+    render_with(reports, &[], style)
+}
+
+/// As [`render`], with the picture of each module (same order as `reports`;
+/// missing or `None` entries draw nothing) as a tree before the next steps.
+pub fn render_with(reports: &[Report], pictures: &[Option<Picture>], style: Style) -> String {
     let mut out = String::new();
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        one(&mut out, r, style);
+        one(&mut out, r, pictures.get(i).and_then(Option::as_ref), style);
     }
     out
 }
@@ -26,7 +33,7 @@ fn para(out: &mut String, text: &str, indent: usize) {
     }
 }
 
-fn one(out: &mut String, r: &Report, style: Style) {
+fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
     let word = r.verdict.as_str().to_uppercase();
     let head = format!("{} {word}", symbol(r.verdict));
     let _ = writeln!(
@@ -80,6 +87,14 @@ fn one(out: &mut String, r: &Report, style: Style) {
                 let line = format!("{}: {}", m.path, sanitize(&m.value));
                 let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
             }
+        }
+    }
+
+    if let Some(p) = picture.filter(|p| super::tree::worth_drawing(p)) {
+        let _ = writeln!(out, "\n{}", style.heading("Tree"));
+        let _ = writeln!(out, "  {}", style.dim(&super::tree::legend(p)));
+        for l in super::tree::render(p, WIDTH - 2, style) {
+            let _ = writeln!(out, "  {l}");
         }
     }
 
