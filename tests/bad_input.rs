@@ -620,19 +620,21 @@ fn holder_cycle_does_not_hang() {
 
 #[test]
 fn long_holder_chain_is_fine() {
-    let mut env = TestEnv::new();
+    let env = TestEnv::new();
     let n = 2000;
+    let mut text = String::new();
     for i in 0..n {
         let used_by = if i + 1 < n {
             format!("m{},", i + 1)
         } else {
             "-".into()
         };
-        env.proc_line(&format!(
-            "m{i} 16384 {} {used_by} Live 0x0",
+        text.push_str(&format!(
+            "m{i} 16384 {} {used_by} Live 0x0\n",
             usize::from(i + 1 < n)
         ));
     }
+    env.proc_modules_bytes(text.as_bytes());
     let c = check1(&env, "m0");
     assert_eq!(c.verdict(), "blocked", "{}", c.why());
     let order = c.list("/module_info/removal_order");
