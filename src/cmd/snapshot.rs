@@ -288,6 +288,8 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
                 mkdirs(&dir, &out)?;
                 // Keep the symlinks and subdirectories a listing showed
                 // (holders/, drivers/, fd/): their presence is the fact.
+                // Files that mattered were read and are copied on their own;
+                // nothing else is touched (/proc/kmsg must never be read).
                 if let Ok(rd) = std::fs::read_dir(&host) {
                     for e in rd.flatten() {
                         let Ok(ft) = e.file_type() else { continue };
@@ -299,9 +301,6 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
                             }
                         } else if ft.is_dir() {
                             mkdirs(&dir, &o)?;
-                        } else if std::fs::symlink_metadata(&o).is_err() {
-                            // Present but unread: an empty placeholder keeps the name.
-                            let _ = std::fs::write(&o, b"");
                         }
                     }
                 }

@@ -195,9 +195,13 @@ impl Root {
     /// Canonical system path of `path` after following symlinks inside the root,
     /// e.g. `/sys/class/net/eth0` → `/sys/devices/pci0000:00/.../net/eth0`.
     pub fn canonical(&self, path: &str) -> Result<String, ReadError> {
-        let host = self.resolve(path, true)?;
+        let mut host = self.resolve(path, true)?;
         if std::fs::symlink_metadata(&host).is_err() {
             return Err(ReadError::new(path, ReadErrorKind::NotFound));
+        }
+        if self.live && self.recorder.is_none() {
+            // The fast live path leaves resolution to the kernel, so ask it.
+            host = std::fs::canonicalize(&host).map_err(|e| ReadError::io(path, &e))?;
         }
         Ok(self.system_path(&host))
     }
