@@ -156,10 +156,28 @@ fi
 
 fn fish_hook() -> String {
     format!(
-        "# kmod-doctor: module names from the loaded modules and modules.dep.\n\
-complete -c {BIN} -n \"__fish_seen_subcommand_from {}\" -f -a \"({BIN} complete-modules 2>/dev/null)\"\n\
-complete -c {BIN} -n \"__fish_seen_subcommand_from explain\" -s m -l module -x -a \"({BIN} complete-modules 2>/dev/null)\"\n",
-        MODULE_SUBCOMMANDS.join(" ")
+        r#"# kmod-doctor: module names from the loaded modules and modules.dep (under
+# --root and -S when the command line gives them).
+function __kmod_doctor_modules
+    set -l tokens (commandline -opc)
+    set -l n (count $tokens)
+    set -l extra
+    for i in (seq $n)
+        switch $tokens[$i]
+            case --root -S --kernel-release
+                if test $i -lt $n
+                    set -a extra $tokens[$i] $tokens[(math $i + 1)]
+                end
+            case '--root=*' '--kernel-release=*'
+                set -a extra $tokens[$i]
+        end
+    end
+    {BIN} complete-modules $extra 2>/dev/null
+end
+complete -c {BIN} -n "__fish_seen_subcommand_from {subs}" -f -a "(__kmod_doctor_modules)"
+complete -c {BIN} -n "__fish_seen_subcommand_from explain" -s m -l module -x -a "(__kmod_doctor_modules)"
+"#,
+        subs = MODULE_SUBCOMMANDS.join(" ")
     )
 }
 

@@ -8,7 +8,7 @@ use super::style::Style;
 use super::{symbol, yes_no};
 use crate::cmd::report::Ticket;
 use crate::explain::picture::Picture;
-use crate::verdict::Report;
+use crate::verdict::{Report, Severity};
 use std::fmt::Write;
 
 /// A code span inside a table cell: GFM splits cells at `|` even there.
@@ -153,29 +153,28 @@ fn module(out: &mut String, r: &Report, pic: Option<&Picture>, several: bool) {
     }
 
     if !r.findings.is_empty() {
-        let _ = writeln!(out, "{h} Evidence\n");
-        let mut t = String::from("| Rule | Severity | Finding | Evidence |\n|---|---|---|---|\n");
+        let _ = writeln!(out, "{h} Why\n");
+        for f in &r.findings {
+            let mark = match f.severity {
+                Severity::Critical => "‼",
+                Severity::Error => "✖",
+                Severity::Warning => "⚠",
+                Severity::Info => "•",
+            };
+            let _ = writeln!(out, "- {mark} {} — {}", code(&f.rule), cell(&f.message));
+        }
+        out.push('\n');
+        let mut t = String::from("| Rule | Evidence |\n|---|---|\n");
         for f in &r.findings {
             let ev: Vec<String> = f
                 .evidence
                 .iter()
                 .map(|e| format!("{}: {}", tcode(&e.path), tcode(&e.value)))
                 .collect();
-            let _ = writeln!(
-                t,
-                "| {} | {} | {} | {} |",
-                tcode(&f.rule),
-                f.severity.as_str(),
-                cell(&f.message),
-                ev.join("<br>")
-            );
+            let _ = writeln!(t, "| {} | {} |", tcode(&f.rule), ev.join("<br>"));
         }
-        maybe_fold(
-            out,
-            r.findings.len(),
-            &format!("{} findings", r.findings.len()),
-            &t,
-        );
+        let n: usize = r.findings.iter().map(|f| f.evidence.len()).sum();
+        maybe_fold(out, n, &format!("Evidence: {n} files and values read"), &t);
     }
 
     if let Some(p) = pic.filter(|p| super::tree::worth_drawing(p)) {
