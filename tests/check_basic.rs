@@ -14,14 +14,22 @@ fn idle_module_is_safe() {
 #[test]
 fn held_module_is_blocked_with_holders_first() {
     let mut env = TestEnv::new();
-    env.dep("br_netfilter", &["bridge", "stp", "llc"]).dep("bridge", &["stp", "llc"]);
-    env.idle("br_netfilter").loaded("bridge", 1, "br_netfilter,", "Live");
-    env.loaded("stp", 1, "bridge,", "Live").loaded("llc", 2, "bridge,stp,", "Live");
+    env.dep("br_netfilter", &["bridge", "stp", "llc"])
+        .dep("bridge", &["stp", "llc"]);
+    env.idle("br_netfilter")
+        .loaded("bridge", 1, "br_netfilter,", "Live");
+    env.loaded("stp", 1, "bridge,", "Live")
+        .loaded("llc", 2, "bridge,stp,", "Live");
     let out = env.run(&["check", "--format", "json", "bridge"]);
     assert_eq!(verdict(&out), "blocked");
     assert_eq!(out.code, 14);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let cmds: Vec<&str> = v["next_steps"].as_array().unwrap().iter().map(|s| s["command"].as_str().unwrap()).collect();
+    let cmds: Vec<&str> = v["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["command"].as_str().unwrap())
+        .collect();
     assert_eq!(cmds[0], "modprobe --remove br_netfilter");
     assert_eq!(cmds.last().unwrap(), &"modprobe --remove bridge");
     assert!(!cmds.iter().any(|c| c.contains("-f")));

@@ -53,7 +53,7 @@ fn held_outputs() {
 }
 
 #[test]
-#[ignore = "bug: rules/users.toml processes-not-inspected lacks `module.loaded and`: a `Not checked` entry for every module not loaded"]
+
 fn builtin_outputs() {
     let mut env = TestEnv::new();
     env.builtin("unix");
@@ -62,7 +62,7 @@ fn builtin_outputs() {
 }
 
 #[test]
-#[ignore = "bug: rules/users.toml processes-not-inspected lacks `module.loaded and`: a `Not checked` entry for every module not loaded"]
+
 fn not_found_outputs() {
     let mut env = TestEnv::new();
     env.dep("dummy", &[]).idle("dummy");

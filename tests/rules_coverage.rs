@@ -727,7 +727,7 @@ fn fires_critical_mounts() {
 }
 
 #[test]
-#[ignore = "bug: mounted-filesystems suggests `umount /` for critical mounts (rules/users.toml steps iterate users.mounts)"]
+
 fn critical_mounts_are_never_unmounted_in_next_steps() {
     let mut env = TestEnv::new();
     env.dep("ext4", &[])
@@ -1021,7 +1021,7 @@ fn quiet_processes_not_inspected() {
 }
 
 #[test]
-#[ignore = "bug: rules/users.toml processes-not-inspected lacks `module.loaded and`: unchecked for every module not loaded"]
+
 fn quiet_processes_not_inspected_for_modules_not_loaded() {
     let mut env = TestEnv::new();
     env.dep("absent", &[]).builtin("unix");

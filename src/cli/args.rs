@@ -23,7 +23,7 @@ Examples:
   kmod-doctor report nvidia > ticket.md  Everything a support ticket needs
 
 kmod-doctor never loads, unloads or writes anything; it prints commands for you to run.
-Exit status: 0 safe, 10 not-loaded, 11 caution, 12 danger, 13 unknown, 14 blocked,
+Exit status: 0 safe, 10 not-loaded, 11 caution, 12 unknown, 13 danger, 14 blocked,
 15 builtin, 16 not-found (the most severe module wins), 1 tool failure, 2 usage error.";
 
 #[derive(Debug, Parser)]

@@ -10,8 +10,8 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// Largest single member and largest total we unpack.
-pub const MAX_MEMBER: u64 = 64 * 1024 * 1024;
-pub const MAX_TOTAL: u64 = 512 * 1024 * 1024;
+pub const MAX_MEMBER: u64 = 32 * 1024 * 1024;
+pub const MAX_TOTAL: u64 = 64 * 1024 * 1024;
 pub const MAX_ENTRIES: usize = 500_000;
 
 /// Opens `--root`: a directory, or a snapshot archive unpacked into a
@@ -40,6 +40,27 @@ pub fn open_root(path: &Path) -> Result<(Root, Option<tempfile::TempDir>), Strin
     Ok((root, None))
 }
 
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other(format!(
+                "archive unpacks to more than {MAX_TOTAL} bytes"
+            )));
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct UnpackReport {
     pub files: usize,
@@ -50,7 +71,12 @@ pub struct UnpackReport {
 
 /// Unpacks a gzip'd tar under `dest` safely.
 pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
-    let gz = flate2::read::GzDecoder::new(reader);
+    // Bounds everything tar reads, headers and long names included, so a
+    // bomb hidden in PAX or GNU long-name records stops too.
+    let gz = Bounded {
+        inner: flate2::read::GzDecoder::new(reader),
+        left: MAX_TOTAL + MAX_TOTAL / 8,
+    };
     let mut ar = tar::Archive::new(gz);
     let mut report = UnpackReport::default();
     let entries = ar
@@ -68,7 +94,7 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
         let rel = safe_relative(&raw).ok_or_else(|| {
             format!(
                 "member {:?} escapes the destination (absolute or ..)",
-                raw.display()
+                crate::render::quote::sanitize(&raw.display().to_string())
             )
         })?;
         if rel.as_os_str().is_empty() {
@@ -78,39 +104,59 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
         if !parents_are_real_dirs(dest, &rel) {
             return Err(format!(
                 "member {:?} would be written through a symlink",
-                raw.display()
+                crate::render::quote::sanitize(&raw.display().to_string())
             ));
         }
         let kind = entry.header().entry_type();
         match kind {
             tar::EntryType::Directory => {
-                std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", rel.display()))?;
+                std::fs::create_dir_all(&target).map_err(|e| {
+                    format!(
+                        "{}: {e}",
+                        crate::render::quote::sanitize(&rel.display().to_string())
+                    )
+                })?;
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let size = entry.header().size().unwrap_or(u64::MAX);
                 if size > MAX_MEMBER {
                     return Err(format!(
                         "member {:?} is larger than {MAX_MEMBER} bytes",
-                        raw.display()
+                        crate::render::quote::sanitize(&raw.display().to_string())
                     ));
                 }
                 if report.bytes + size > MAX_TOTAL {
                     return Err(format!("archive unpacks to more than {MAX_TOTAL} bytes"));
                 }
                 if let Some(p) = target.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| format!("{}: {e}", rel.display()))?;
+                    std::fs::create_dir_all(p).map_err(|e| {
+                        format!(
+                            "{}: {e}",
+                            crate::render::quote::sanitize(&rel.display().to_string())
+                        )
+                    })?;
                 }
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .open(&target)
-                    .map_err(|e| format!("{}: {e}", rel.display()))?;
-                let n = std::io::copy(&mut (&mut entry).take(MAX_MEMBER + 1), &mut f)
-                    .map_err(|e| format!("{}: {e}", rel.display()))?;
+                    .map_err(|e| {
+                        format!(
+                            "{}: {e}",
+                            crate::render::quote::sanitize(&rel.display().to_string())
+                        )
+                    })?;
+                let n =
+                    std::io::copy(&mut (&mut entry).take(MAX_MEMBER + 1), &mut f).map_err(|e| {
+                        format!(
+                            "{}: {e}",
+                            crate::render::quote::sanitize(&rel.display().to_string())
+                        )
+                    })?;
                 if n > size {
                     return Err(format!(
                         "member {:?} is longer than its header says",
-                        raw.display()
+                        crate::render::quote::sanitize(&raw.display().to_string())
                     ));
                 }
                 report.bytes += n;
@@ -119,19 +165,38 @@ pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
             tar::EntryType::Symlink => {
                 let link = entry
                     .link_name()
-                    .map_err(|e| format!("{}: {e}", rel.display()))?
-                    .ok_or_else(|| format!("symlink {:?} without a target", raw.display()))?;
+                    .map_err(|e| {
+                        format!(
+                            "{}: {e}",
+                            crate::render::quote::sanitize(&rel.display().to_string())
+                        )
+                    })?
+                    .ok_or_else(|| {
+                        format!(
+                            "symlink {:?} without a target",
+                            crate::render::quote::sanitize(&raw.display().to_string())
+                        )
+                    })?;
                 if let Some(p) = target.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| format!("{}: {e}", rel.display()))?;
+                    std::fs::create_dir_all(p).map_err(|e| {
+                        format!(
+                            "{}: {e}",
+                            crate::render::quote::sanitize(&rel.display().to_string())
+                        )
+                    })?;
                 }
                 // Kept verbatim: reads resolve links inside the root, so even
                 // an absolute or climbing target cannot reach outside.
-                std::os::unix::fs::symlink(&link, &target)
-                    .map_err(|e| format!("{}: {e}", rel.display()))?;
+                std::os::unix::fs::symlink(&link, &target).map_err(|e| {
+                    format!(
+                        "{}: {e}",
+                        crate::render::quote::sanitize(&rel.display().to_string())
+                    )
+                })?;
             }
             other => report.skipped.push(format!(
                 "{} ({other:?} members are not unpacked)",
-                rel.display()
+                crate::render::quote::sanitize(&rel.display().to_string())
             )),
         }
     }

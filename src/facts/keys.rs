@@ -74,6 +74,7 @@ keys! {
     "users.pids" List "Pids of those processes that belong to no systemd unit.";
     "users.uninspectable" Int "Processes whose open files could not be read (run as root to see them).";
     "users.mounts" List "Mount points on its block devices or of a filesystem type it provides, deepest first.";
+    "users.releasable_mounts" List "Those mounts minus the critical ones: what can be unmounted, deepest first.";
     "users.critical_mounts" List "Those mounts that the system cannot lose: /, /boot, /usr, /var (rules/devices.toml).";
     "users.swaps" List "Active swap areas on its devices.";
     "users.loop_devices" List "Loop devices attached to a backing file.";

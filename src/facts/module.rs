@@ -274,10 +274,11 @@ fn loaded_facts(
         );
     } else {
         // Without /proc/modules the permanent marker is not visible anywhere else.
-        t.unread(
-            "module.permanent",
-            ReadError::new("/proc/modules", ReadErrorKind::NotFound),
-        );
+        let why = match sys.proc_modules() {
+            Err(e) => e.clone(),
+            _ => ReadError::new("/proc/modules", ReadErrorKind::NotFound),
+        };
+        t.unread("module.permanent", why);
         let p = format!("{dir}/taint");
         match sys.root.read_attr(&p) {
             Ok(v) => t.set("module.taint", v.clone(), vec![Evidence::new(p, v)]),
@@ -400,24 +401,24 @@ fn table<'a>(sys: &'a System) -> HashMap<&'a str, &'a ModuleEntry> {
 /// that each can be removed in turn.
 fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
     let mods = table(sys);
+    // Post-order over the holder graph with an explicit stack: a snapshot can
+    // hold chains far deeper than the call stack.
     let mut order = Vec::new();
-    let mut seen = BTreeSet::new();
-    fn visit<'a>(
-        n: &'a str,
-        mods: &HashMap<&'a str, &'a ModuleEntry>,
-        seen: &mut BTreeSet<&'a str>,
-        order: &mut Vec<String>,
-    ) {
-        let Some(e) = mods.get(n) else { return };
-        for h in &e.holders {
-            if seen.insert(h.as_str()) {
-                visit(h.as_str(), mods, seen, order);
-                order.push(h.clone());
+    let mut seen: BTreeSet<&str> = BTreeSet::from([name]);
+    let mut stack: Vec<(&str, usize)> = vec![(name, 0)];
+    while let Some((n, i)) = stack.pop() {
+        let holders = mods.get(n).map(|e| e.holders.as_slice()).unwrap_or(&[]);
+        match holders.get(i) {
+            Some(h) => {
+                stack.push((n, i + 1));
+                if seen.insert(h.as_str()) {
+                    stack.push((h.as_str(), 0));
+                }
             }
+            None if n != name => order.push(n.to_string()),
+            None => {}
         }
     }
-    seen.insert(name);
-    visit(name, &mods, &mut seen, &mut order);
     let ev = order
         .iter()
         .filter_map(|h| mods.get(h.as_str()).map(|e| proc_line(e)))

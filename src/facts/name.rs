@@ -15,6 +15,7 @@ pub fn normalize(name: &str) -> String {
 /// separators, nothing that could turn into a path component other than itself.
 pub fn is_valid_module_name(name: &str) -> bool {
     !name.is_empty()
+        && !name.starts_with('-')
         && name.len() <= MAX_MODULE_NAME
         && name != "."
         && name != ".."
@@ -43,6 +44,12 @@ pub fn validate_query(q: &str) -> Result<String, NameError> {
     }
     if q.len() > MAX_QUERY {
         return Err(NameError::TooLong);
+    }
+    if q.starts_with('-') {
+        return Err(NameError::BadChar(
+            format!("{q:?}"),
+            "a leading '-' (it would read as an option)".into(),
+        ));
     }
     if q == "." || q == ".." {
         return Err(NameError::BadChar(format!("{q:?}"), "only dots".into()));

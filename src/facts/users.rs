@@ -168,8 +168,16 @@ impl Users {
     /// Modules whose drivers are bound to the device at `path` or any of its
     /// ancestors, nearest first; block stacks follow `slaves/`.
     pub fn path_owners(&self, sys: &System, path: &str) -> Owners {
+        self.path_owners_in(sys, path, &mut BTreeSet::new())
+    }
+
+    /// `seen` guards against `slaves/` cycles that a corrupt snapshot can hold.
+    fn path_owners_in(&self, sys: &System, path: &str, seen: &mut BTreeSet<String>) -> Owners {
         if let Some(o) = self.path_owners.borrow().get(path) {
             return o.clone();
+        }
+        if !seen.insert(path.to_string()) || seen.len() > 64 {
+            return Owners::default();
         }
         let mut o = Owners {
             sys_path: Some(path.to_string()),
@@ -199,7 +207,7 @@ impl Users {
                 if let Ok(sp) = sys.root.canonical(&format!("{path}/slaves/{s}"))
                     && sp != path
                 {
-                    let so = self.path_owners(sys, &sp);
+                    let so = self.path_owners_in(sys, &sp, seen);
                     for (m, e) in so.modules.into_iter().zip(
                         so.evidence
                             .into_iter()
@@ -371,12 +379,16 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
             // Deepest mount first so they can be unmounted in order.
             on.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
             on.dedup();
+            let releasable: Vec<String> =
+                on.iter().filter(|m| !crit.contains(m)).cloned().collect();
+            t.set("users.releasable_mounts", releasable, ev.clone());
             t.set("users.mounts", on, ev.clone());
             t.set("users.critical_mounts", crit, ev);
         }
         Err(e) => {
             t.unread("users.mounts", e.clone());
             t.unread("users.critical_mounts", e.clone());
+            t.unread("users.releasable_mounts", e.clone());
         }
     }
 

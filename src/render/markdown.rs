@@ -93,7 +93,8 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>) {
             let ev: Vec<String> = f
                 .evidence
                 .iter()
-                .map(|e| format!("{}: {}", code(&e.path), code(&e.value)))
+                // GFM splits cells at `|` even inside code spans.
+                .map(|e| format!("{}: {}", code(&e.path), code(&e.value)).replace('|', "\\|"))
                 .collect();
             let _ = writeln!(
                 out,

@@ -234,10 +234,16 @@ fn fact_name(w: &str) -> Result<&'static str, String> {
 
 /// Parses and type-checks a condition.
 pub fn parse(src: &str) -> Result<Expr, String> {
-    let mut p = Parser {
-        toks: lex(src)?,
-        pos: 0,
-    };
+    let toks = lex(src)?;
+    // Long and/or chains nest as deeply as they are long; a real condition
+    // is a few dozen tokens.
+    if toks.len() > 256 {
+        return Err(format!(
+            "condition has {} tokens; at most 256 are allowed",
+            toks.len()
+        ));
+    }
+    let mut p = Parser { toks, pos: 0 };
     let e = p.or(0)?;
     if p.pos < p.toks.len() {
         return Err(format!(

@@ -46,12 +46,12 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
         }
     }
     steps.sort_by_key(|(phase, _)| *phase);
-    let mut next_steps: Vec<NextStep> = Vec::new();
-    for (_, s) in steps {
-        if !next_steps.iter().any(|x| x.command == s.command) {
-            next_steps.push(s);
-        }
-    }
+    let mut seen = std::collections::HashSet::new();
+    let next_steps: Vec<NextStep> = steps
+        .into_iter()
+        .map(|(_, s)| s)
+        .filter(|s| seen.insert(s.command.clone()))
+        .collect();
 
     Report {
         module: facts.str("module.name").unwrap_or_default().to_string(),

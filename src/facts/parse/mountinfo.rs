@@ -48,12 +48,15 @@ pub fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 4 <= b.len() {
-            let oct = &s[i + 1..i + 4];
-            if oct.bytes().all(|c| (b'0'..=b'7').contains(&c))
-                && let Ok(v) = u8::from_str_radix(oct, 8)
-            {
-                out.push(v);
+        if b[i] == b'\\'
+            && i + 4 <= b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = b[i + 1..i + 4]
+                .iter()
+                .fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0'));
+            if let Ok(byte) = u8::try_from(v) {
+                out.push(byte);
                 i += 4;
                 continue;
             }
@@ -78,6 +81,8 @@ mod tests {
             (254, 1, "ext4")
         );
         assert_eq!(m[1].mount_point, "/mnt/my disk");
+        assert_eq!(unescape("a\\é\\1"), "a\\é\\1");
+        assert_eq!(unescape("\\777x"), "\\777x");
         assert!(
             parse("garbage\n", "/p")
                 .unwrap_err()
