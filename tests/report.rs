@@ -211,3 +211,30 @@ fn not_loaded_module_has_no_picture_or_users() {
     assert!(!out.stdout.contains("## Users found"));
     assert!(out.stdout.contains("## Attach a snapshot"));
 }
+
+#[test]
+fn holder_cycles_and_long_chains_are_drawn_finitely() {
+    let mut e = TestEnv::new();
+    e.dep("a", &[]).dep("b", &[]);
+    e.proc_line("a 16384 1 b, Live 0x0")
+        .proc_line("b 16384 1 a, Live 0x0");
+    let out = e.run(&["report", "a"]);
+    assert_eq!(out.code, 14, "{}", out.stderr);
+    assert!(out.stdout.contains("a (*)"), "{}", out.stdout);
+
+    let mut e = TestEnv::new();
+    let n = 500;
+    for i in 0..n {
+        let used_by = if i + 1 < n {
+            format!("m{},", i + 1)
+        } else {
+            "-".to_string()
+        };
+        e.proc_line(&format!("m{i} 16384 1 {used_by} Live 0x0"));
+    }
+    let out = e.run(&["report", "m0"]);
+    assert_eq!(out.code, 14, "{}", out.stderr);
+    // Cut at a fixed depth: the picture stays small.
+    assert!(out.stdout.contains("m16 "), "{}", out.stdout);
+    assert!(!out.stdout.contains("m30 "), "too deep");
+}
