@@ -9,7 +9,7 @@
 //! text: a name is only taken from a position where these tools print one, and
 //! only if it is a valid module name.
 
-use crate::facts::name::{is_valid_module_name, module_name_from_path, normalize};
+use crate::facts::name::{is_valid_module_name, module_name_from_path, normalize, validate_query};
 use serde::Serialize;
 
 /// Which implementation printed the line.
@@ -163,7 +163,11 @@ fn module_name(raw: &str) -> Option<String> {
         return module_name_from_path(s);
     }
     let n = normalize(s);
-    is_valid_module_name(&n).then_some(n)
+    if is_valid_module_name(&n) {
+        return Some(n);
+    }
+    // modprobe echoes an alias as given (`Module pci:v00008086d* not found.`).
+    (s.contains(':') && validate_query(s).is_ok()).then(|| s.to_string())
 }
 
 /// Splits `tool: rest` where `tool` (optionally `tool[pid]`) is one of
@@ -457,6 +461,15 @@ mod tests {
                 .as_deref(),
             Some("br_netfilter")
         );
+    }
+
+    #[test]
+    fn aliases_as_modprobe_echoes_them() {
+        let l = one("modprobe: FATAL: Module char-major-10-238 not found.");
+        assert_eq!(l.module.as_deref(), Some("char_major_10_238"));
+        let l = one("modprobe: FATAL: Module pci:v00008086d00001234sv* not found.");
+        assert_eq!(l.module.as_deref(), Some("pci:v00008086d00001234sv*"));
+        assert!(parse("modprobe: FATAL: Module a:$(x) not found.").is_empty());
     }
 
     #[test]
