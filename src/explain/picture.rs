@@ -161,11 +161,7 @@ pub fn build(sys: &System, r: &Report) -> Option<Picture> {
 
     // Above: holders, and who holds them.
     let mut seen = BTreeSet::from([r.module.clone()]);
-    let holders = mi
-        .holders
-        .iter()
-        .map(|h| holder(h, &r.module, &mods, &mut seen, 0))
-        .collect();
+    let holders = holders_of(&mi.holders, &r.module, &mods, &mut seen, 0);
 
     let mut below = Vec::new();
     if !mi.bound_devices.is_empty() {
@@ -229,33 +225,37 @@ fn leaf(kind: Kind, label: &str, status: Status, note: &str) -> Node {
 /// system has a handful).
 const MAX_DEPTH: usize = 16;
 
-fn holder(
-    name: &str,
+/// Holders of `of`, and theirs. A whole level is marked seen before any of
+/// it is expanded, so a module drawn as a direct holder is not repeated in
+/// full deeper down (and cycles end).
+fn holders_of(
+    names: &[String],
     of: &str,
     mods: &HashMap<&str, &ModuleEntry>,
     seen: &mut BTreeSet<String>,
     depth: usize,
-) -> Node {
-    let mut n = leaf(
-        Kind::Module,
-        name,
-        Status::Blocks,
-        &format!("holds {of}: remove it first"),
-    );
-    if !seen.insert(name.to_string()) {
-        n.repeat = true;
-        return n;
-    }
-    if let Some(e) = mods.get(name)
-        && depth < MAX_DEPTH
-    {
-        n.children = e
-            .holders
-            .iter()
-            .map(|h| holder(h, name, mods, seen, depth + 1))
-            .collect();
-    }
-    n
+) -> Vec<Node> {
+    let fresh: Vec<bool> = names.iter().map(|h| seen.insert(h.clone())).collect();
+    names
+        .iter()
+        .zip(fresh)
+        .map(|(h, fresh)| {
+            let mut n = leaf(
+                Kind::Module,
+                h,
+                Status::Blocks,
+                &format!("holds {of}: remove it first"),
+            );
+            if !fresh {
+                n.repeat = true;
+            } else if depth < MAX_DEPTH
+                && let Some(e) = mods.get(h.as_str())
+            {
+                n.children = holders_of(&e.holders, h, mods, seen, depth + 1);
+            }
+            n
+        })
+        .collect()
 }
 
 /// Users found by the facts, marked as the user rules judge them.
@@ -340,57 +340,59 @@ fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) ->
         .iter()
         .map(String::as_str)
         .collect();
-    #[allow(clippy::too_many_arguments)]
-    fn node(
-        name: &str,
-        target: &str,
-        direct: &dyn Fn(&str) -> Vec<String>,
-        removed: &BTreeSet<&str>,
-        mods: &HashMap<&str, &ModuleEntry>,
-        seen: &mut BTreeSet<String>,
-        depth: usize,
-    ) -> Node {
-        let (status, note) = if removed.contains(name) {
-            (Status::RemovedToo, "modprobe -r removes it too".to_string())
-        } else {
-            match mods.get(name) {
-                Some(e) => {
-                    let others: Vec<&str> = e
-                        .holders
-                        .iter()
-                        .map(String::as_str)
-                        .filter(|h| *h != target && !removed.contains(h))
-                        .collect();
-                    if others.is_empty() {
-                        (Status::Stays, "stays loaded".to_string())
-                    } else {
-                        (
-                            Status::Stays,
-                            format!("stays: also used by {}", short_list(&others)),
-                        )
-                    }
-                }
-                None => (Status::Stays, "not loaded as a module".to_string()),
-            }
-        };
-        let mut n = leaf(Kind::Module, name, status, &note);
-        if !seen.insert(name.to_string()) {
-            n.repeat = true;
-            return n;
-        }
-        if depth < MAX_DEPTH {
-            n.children = direct(name)
-                .iter()
-                .map(|d| node(d, target, direct, removed, mods, seen, depth + 1))
-                .collect();
-        }
-        n
+    struct Ctx<'a> {
+        target: &'a str,
+        direct: &'a dyn Fn(&str) -> Vec<String>,
+        removed: &'a BTreeSet<&'a str>,
+        mods: &'a HashMap<&'a str, &'a ModuleEntry>,
     }
+    fn level(c: &Ctx, names: &[String], seen: &mut BTreeSet<String>, depth: usize) -> Vec<Node> {
+        let fresh: Vec<bool> = names.iter().map(|d| seen.insert(d.clone())).collect();
+        names
+            .iter()
+            .zip(fresh)
+            .map(|(name, fresh)| {
+                let (status, note) = if c.removed.contains(name.as_str()) {
+                    (Status::RemovedToo, "modprobe -r removes it too".to_string())
+                } else {
+                    match c.mods.get(name.as_str()) {
+                        Some(e) => {
+                            let others: Vec<&str> = e
+                                .holders
+                                .iter()
+                                .map(String::as_str)
+                                .filter(|h| *h != c.target && !c.removed.contains(h))
+                                .collect();
+                            if others.is_empty() {
+                                (Status::Stays, "stays loaded".to_string())
+                            } else {
+                                (
+                                    Status::Stays,
+                                    format!("stays: also used by {}", short_list(&others)),
+                                )
+                            }
+                        }
+                        None => (Status::Stays, "not loaded as a module".to_string()),
+                    }
+                };
+                let mut n = leaf(Kind::Module, name, status, &note);
+                if !fresh {
+                    n.repeat = true;
+                } else if depth < MAX_DEPTH {
+                    n.children = level(c, &(c.direct)(name), seen, depth + 1);
+                }
+                n
+            })
+            .collect()
+    }
+    let ctx = Ctx {
+        target: &r.module,
+        direct: &direct,
+        removed: &removed,
+        mods,
+    };
     let mut seen = BTreeSet::from([r.module.clone()]);
-    direct(&r.module)
-        .iter()
-        .map(|d| node(d, &r.module, &direct, &removed, mods, &mut seen, 0))
-        .collect()
+    level(&ctx, &direct(&r.module), &mut seen, 0)
 }
 
 /// `a, b, c` or `a, b, c and 4 more`.
