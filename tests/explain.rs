@@ -445,3 +445,33 @@ fn verbatim_lines_are_sanitised_in_every_format() {
         assert!(!out.stdout.contains('\u{7}'), "{fmt}: raw bell");
     }
 }
+
+// ------------------------------------------------------- the real capture
+
+const VM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/scan/debian-6.1-vm-probe.tar.gz"
+);
+
+/// The VM's own message about virtio_ring, explained against the capture of
+/// the same VM: six holders, one of which (virtio) is held by five of them.
+#[test]
+fn real_capture_nested_holders_are_drawn_above() {
+    let out = run_in(
+        Path::new(VM),
+        &[
+            "explain",
+            "-S",
+            "6.1.0-56-amd64",
+            "rmmod: ERROR: Module virtio_ring is in use by: 9pnet_virtio virtio_gpu virtio_pci virtio_blk virtio virtio_net",
+        ],
+    );
+    assert_eq!(out.code, 14, "{}", out.stderr);
+    let found = out
+        .stdout
+        .split_once("\nWhat kmod-doctor finds now\n\n")
+        .unwrap()
+        .1;
+    let (tree, _) = cut(found, "Tree\n", "Next steps\n");
+    insta::assert_snapshot!("vm_virtio_ring_tree", tree);
+}
