@@ -86,7 +86,7 @@ fn unknown_outputs() {
     let mut env = TestEnv::new();
     env.dep("dummy", &[]).idle("dummy");
     env.remove("/proc/sys/kernel/modules_disabled");
-    let v = pin("unknown", &env, "dummy", 13);
+    let v = pin("unknown", &env, "dummy", 12);
     assert_eq!(v["verdict"], "unknown");
 }
 

@@ -647,7 +647,7 @@ fn fires_process_users() {
     );
     let cmds = c.commands();
     assert!(
-        cmds.contains(&"systemctl stop vm1.service".to_string()),
+        cmds.contains(&"systemctl stop -- vm1.service".to_string()),
         "{cmds:?}"
     );
     assert!(cmds.contains(&"kill 4343".to_string()), "{cmds:?}");

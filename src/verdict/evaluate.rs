@@ -36,6 +36,8 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
     }
 
     let verdict = decide(&findings, &unchecked);
+    // Most severe first; rule order within a severity.
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
     for vs in &rules.verdict_steps {
         let applies = vs
             .when
