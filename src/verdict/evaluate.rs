@@ -37,7 +37,7 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
 
     let verdict = decide(&findings, &unchecked);
     // Most severe first; rule order within a severity.
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for vs in &rules.verdict_steps {
         let applies = vs
             .when
