@@ -11,16 +11,24 @@ use crate::verdict::{self, Report};
 /// Facts, rules and verdicts for every module asked, in order. An alias that
 /// resolves to several modules gives one report each.
 pub fn reports(cfg: &Config, modules: &[String]) -> Result<Vec<Report>, CmdError> {
+    reports_in(
+        &System::new(&cfg.root, cfg.release.as_deref()),
+        cfg,
+        modules,
+    )
+}
+
+/// As [`reports`], on a `System` the caller keeps for more questions.
+pub fn reports_in(sys: &System, cfg: &Config, modules: &[String]) -> Result<Vec<Report>, CmdError> {
     let mut valid = Vec::new();
     for m in modules {
         valid.push(name::validate_query(m).map_err(|e| CmdError::usage(e.to_string()))?);
     }
-    let sys = System::new(&cfg.root, cfg.release.as_deref());
     let mut out = Vec::new();
     for q in &valid {
-        let (resolved, _unchecked) = facts::resolve::resolve(&sys, q);
+        let (resolved, _unchecked) = facts::resolve::resolve(sys, q);
         for r in &resolved {
-            let table = facts::gather(&sys, r);
+            let table = facts::gather(sys, r);
             out.push(verdict::evaluate(&cfg.rules, &table));
         }
     }
@@ -28,11 +36,18 @@ pub fn reports(cfg: &Config, modules: &[String]) -> Result<Vec<Report>, CmdError
 }
 
 pub fn run(cfg: &Config, modules: &[String]) -> Result<Exit, CmdError> {
-    let reports = reports(cfg, modules)?;
+    let sys = System::new(&cfg.root, cfg.release.as_deref());
+    let reports = reports_in(&sys, cfg, modules)?;
     let text = match cfg.format {
-        Format::Text => render::text::render(&reports, cfg.style),
         Format::Json => render::json::render(&reports),
-        Format::Markdown => render::markdown::render(&reports),
+        Format::Text => {
+            let pictures = crate::explain::picture::for_reports(&sys, &reports);
+            render::text::render_with(&reports, &pictures, cfg.style)
+        }
+        Format::Markdown => {
+            let pictures = crate::explain::picture::for_reports(&sys, &reports);
+            render::markdown::render_with(&reports, &pictures)
+        }
     };
     super::emit(&text)?;
     Ok(Exit::worst(reports.iter().map(|r| r.verdict)))
