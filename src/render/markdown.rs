@@ -31,6 +31,22 @@ pub fn cell(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// One "not checked" line: the rule, what it checks, and each path that
+/// could not be read with the reason.
+pub fn unchecked_item(u: &crate::verdict::Unchecked) -> String {
+    let miss: Vec<String> = u
+        .missing
+        .iter()
+        .map(|m| format!("{} ({})", code(&m.path), cell(&m.value)))
+        .collect();
+    format!(
+        "- {} — {}: {}",
+        code(&u.rule),
+        cell(&u.summary),
+        miss.join(", ")
+    )
+}
+
 /// A code span that survives backticks inside.
 pub fn code(s: &str) -> String {
     let s = sanitize(s);
@@ -110,18 +126,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>) {
     if !r.unchecked.is_empty() {
         let _ = writeln!(out, "### Not checked\n");
         for u in &r.unchecked {
-            let miss: Vec<String> = u
-                .missing
-                .iter()
-                .map(|m| format!("{} ({})", code(&m.path), cell(&m.value)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "- {} — {}: {}",
-                code(&u.rule),
-                cell(&u.summary),
-                miss.join(", ")
-            );
+            let _ = writeln!(out, "{}", unchecked_item(u));
         }
         out.push('\n');
     }

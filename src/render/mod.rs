@@ -28,6 +28,17 @@ pub fn symbol(v: Verdict) -> &'static str {
     }
 }
 
+/// The mark in front of a finding, shared by every renderer.
+pub fn severity_mark(s: crate::verdict::Severity) -> &'static str {
+    use crate::verdict::Severity;
+    match s {
+        Severity::Critical => "‼",
+        Severity::Error => "✖",
+        Severity::Warning => "⚠",
+        Severity::Info => "•",
+    }
+}
+
 pub fn yes_no(b: Option<bool>) -> &'static str {
     match b {
         Some(true) => "yes",

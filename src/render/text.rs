@@ -5,7 +5,7 @@ use super::quote::sanitize;
 use super::style::Style;
 use super::{symbol, wrap, yes_no};
 use crate::explain::picture::Picture;
-use crate::verdict::{Report, Severity};
+use crate::verdict::Report;
 use std::fmt::Write;
 
 const WIDTH: usize = 80;
@@ -58,12 +58,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
     if !r.findings.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Findings"));
         for f in &r.findings {
-            let mark = match f.severity {
-                Severity::Critical => "‼",
-                Severity::Error => "✖",
-                Severity::Warning => "⚠",
-                Severity::Info => "•",
-            };
+            let mark = super::severity_mark(f.severity);
             let _ = writeln!(
                 out,
                 "  {mark} {} {}",

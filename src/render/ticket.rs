@@ -8,7 +8,7 @@ use super::style::Style;
 use super::{symbol, yes_no};
 use crate::cmd::report::Ticket;
 use crate::explain::picture::Picture;
-use crate::verdict::{Report, Severity};
+use crate::verdict::Report;
 use std::fmt::Write;
 
 /// A code span inside a table cell: GFM splits cells at `|` even there.
@@ -155,12 +155,7 @@ fn module(out: &mut String, r: &Report, pic: Option<&Picture>, several: bool) {
     if !r.findings.is_empty() {
         let _ = writeln!(out, "{h} Why\n");
         for f in &r.findings {
-            let mark = match f.severity {
-                Severity::Critical => "‼",
-                Severity::Error => "✖",
-                Severity::Warning => "⚠",
-                Severity::Info => "•",
-            };
+            let mark = super::severity_mark(f.severity);
             let _ = writeln!(out, "- {mark} {} — {}", code(&f.rule), cell(&f.message));
         }
         out.push('\n');
@@ -239,18 +234,7 @@ fn module(out: &mut String, r: &Report, pic: Option<&Picture>, several: bool) {
     if !r.unchecked.is_empty() {
         let mut body = String::new();
         for u in &r.unchecked {
-            let miss: Vec<String> = u
-                .missing
-                .iter()
-                .map(|m| format!("{} ({})", code(&m.path), cell(&m.value)))
-                .collect();
-            let _ = writeln!(
-                body,
-                "- {} — {}: {}",
-                code(&u.rule),
-                cell(&u.summary),
-                miss.join(", ")
-            );
+            let _ = writeln!(body, "{}", super::markdown::unchecked_item(u));
         }
         details(
             out,
