@@ -4,7 +4,17 @@
 Reads target/vm-results/<kernel>/<scenario>/ (written by tests/vm/scenarios.sh inside the VM),
 prints one line per scenario and the summary line `N/M scenarios agree` (all kernels together),
 prints the timing ratios, writes target/vm-results/summary.tsv and, with --fixtures, rewrites
-tests/fixtures/vm-messages/<kernel>.txt. Exit status: 0 when every scenario agrees, 1 otherwise.
+tests/fixtures/vm-messages/<kernel>.txt.
+
+Round trip (with --binary): the VM also took `kmod-doctor snapshot -o snapshot.tar.gz MODULE` right
+after the live `check --format json`; the host runs `check --format json --root snapshot.tar.gz
+MODULE` and must get the same verdict and the same set of finding rule ids as the live run. The
+line `N/M round trips agree` comes just before the last line. Evidence and other field differences
+are listed but do not count (see ROUND_TRIP_NOTES). With --vm-fixtures DIR, each kernel whose
+scenarios all agree has its snapshots copied to DIR/<kernel>/<scenario>.tar.gz next to
+<scenario>.expected.json (the live truth and the round trip, read by tests/vm_fixtures.rs).
+
+Exit status: 0 when every scenario agrees and every round trip agrees, 1 otherwise.
 
 Agreement rule (verdict read from JSON `.verdict`; element 0 if the JSON is an array):
   blocked, builtin       <-> modprobe -r failed (rc != 0) and the module is still there
@@ -18,8 +28,14 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+
+# Differences between the live JSON and the replay of its snapshot known to be legitimate:
+# "evidence" or a top-level field of the document -> why. Printed with the note; differences never
+# count either way (only the verdict and the set of rule ids do). None so far.
+ROUND_TRIP_NOTES = {}
 
 
 def read(path, default=""):
@@ -37,6 +53,110 @@ def scenario_list(scenarios_sh):
         if m:
             names.append((m.group(1), m.group(2)))
     return names
+
+
+def first_doc(raw):
+    """The first JSON document of a check output (element 0 of an array), or None."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        doc = None
+        for line in raw.splitlines():
+            try:
+                doc = json.loads(line)
+                break
+            except ValueError:
+                continue
+    if isinstance(doc, list):
+        doc = doc[0] if doc else None
+    return doc if isinstance(doc, dict) else None
+
+
+def rule_ids(doc):
+    """Sorted set of the finding rule ids of a check document."""
+    if not isinstance(doc, dict):
+        return []
+    return sorted({str(f.get("rule")) for f in doc.get("findings") or [] if isinstance(f, dict)})
+
+
+def evidence_of(doc):
+    """{rule id: sorted list of (path, value)} over all findings of a check document."""
+    out = {}
+    for f in (doc or {}).get("findings") or []:
+        if not isinstance(f, dict):
+            continue
+        ev = out.setdefault(str(f.get("rule")), [])
+        for e in f.get("evidence") or []:
+            if isinstance(e, dict):
+                ev.append((str(e.get("path")), str(e.get("value"))))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def leaf_diffs(a, b, prefix=""):
+    """Dotted paths where two JSON values differ (findings excluded)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if not prefix and k == "findings":
+                continue
+            out += leaf_diffs(a.get(k), b.get(k), prefix + k + ".")
+        return out
+    if a != b:
+        return [prefix.rstrip(".")]
+    return []
+
+
+def round_trip(binary, d, module, live_doc):
+    """Replays `check --root snapshot.tar.gz` on the host; returns a dict describing the result."""
+    snap = os.path.join(d, "snapshot.tar.gz")
+    res = {"status": "missing", "verdict": "-", "rules": [], "detail": "", "evidence": [], "other": []}
+    if not binary:
+        res["detail"] = "no --binary to replay with"
+        return res
+    if not os.path.isfile(snap):
+        err = read(os.path.join(d, "snapshot.err")).strip().splitlines()
+        res["detail"] = "no snapshot.tar.gz (snapshot rc=%s%s)" % (
+            read(os.path.join(d, "snapshot.rc")).strip() or "?", ": " + err[-1][:80] if err else "")
+        return res
+    try:
+        p = subprocess.run([binary, "check", "--format", "json", "--color", "never", "--root", snap, module],
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        res.update(status="error", detail=str(e))
+        return res
+    doc = first_doc(p.stdout)
+    if doc is None:
+        err = p.stderr.strip().splitlines()
+        res.update(status="error", detail="rc=%d, no JSON%s" % (p.returncode, ": " + err[0][:80] if err else ""))
+        return res
+    res["verdict"] = str(doc.get("verdict", "unknown")).lower()
+    res["rules"] = rule_ids(doc)
+    res["stderr"] = p.stderr.strip()
+    live_v = str((live_doc or {}).get("verdict", "unknown")).lower()
+    live_r = rule_ids(live_doc)
+    same = live_doc is not None and res["verdict"] == live_v and res["rules"] == live_r
+    res["status"] = "same" if same else "DIFFERS"
+    if not same:
+        parts = []
+        if res["verdict"] != live_v:
+            parts.append("verdict live %s, snapshot %s" % (live_v, res["verdict"]))
+        if res["rules"] != live_r:
+            gone = sorted(set(live_r) - set(res["rules"]))
+            new = sorted(set(res["rules"]) - set(live_r))
+            parts.append("rules only live: %s; only snapshot: %s" % (",".join(gone) or "-", ",".join(new) or "-"))
+        res["detail"] = "; ".join(parts)
+    # informational: evidence and the rest of the document
+    le, re_ = evidence_of(live_doc), evidence_of(doc)
+    for rule in sorted(set(le) & set(re_)):
+        if le[rule] != re_[rule]:
+            only_live = [x for x in le[rule] if x not in re_[rule]]
+            only_snap = [x for x in re_[rule] if x not in le[rule]]
+            res["evidence"].append((rule, only_live, only_snap))
+    res["other"] = leaf_diffs(live_doc or {}, doc)
+    return res
 
 
 def verdict_of(d):
@@ -116,7 +236,9 @@ def collect(results, kernels, scenarios, binary=None):
             row = {"kernel": k, "scenario": name, "module": mod}
             if not os.path.isdir(d):
                 row.update(verdict="missing", note="no results", rc=None, stderr="", before="?",
-                           after="?", refcnt="?", reality="missing", agree=False)
+                           after="?", refcnt="?", reality="missing", agree=False,
+                           rt={"status": "missing", "verdict": "-", "rules": [], "detail": "no results",
+                               "evidence": [], "other": []})
                 rows.append(row)
                 continue
             verdict, note = verdict_of(d)
@@ -139,21 +261,23 @@ def collect(results, kernels, scenarios, binary=None):
                 reality=reality(rc, stderr, before, after) if rc is not None else "no-rc",
                 replay=replay(binary, os.path.join(d, "root"), mod),
                 agree=rc is not None and judge(verdict, rc, stderr, before, after),
+                live_doc=first_doc(read(os.path.join(d, "verdict.json"))),
             )
+            row["rt"] = round_trip(binary, d, mod, row["live_doc"])
             rows.append(row)
     return rows
 
 
 def print_table(rows):
     head = ("kernel", "scenario", "module", "verdict", "rc", "refcnt", "reality", "first stderr line", "",
-            "replay")
+            "round trip", "replay")
     table = []
     for r in rows:
         first = (r["stderr"].strip().splitlines() or [""])[0]
         table.append((r["kernel"], r["scenario"], r["module"], r["verdict"],
                       "-" if r["rc"] is None else str(r["rc"]), r["refcnt"], r["reality"],
                       first[:60] or "(empty)", "AGREE" if r["agree"] else "DISAGREE",
-                      r.get("replay", "-")))
+                      r["rt"]["status"], r.get("replay", "-")))
     widths = [max(len(x[i]) for x in table + [head]) for i in range(len(head))]
     fmt = "  ".join("%%-%ds" % w for w in widths)
     print(fmt % head)
@@ -234,12 +358,73 @@ def write_fixtures(results, fixtures, kernels, scenarios):
             f.write("\n".join(out))
 
 
+def write_vm_fixtures(results, outdir, kernels, rows):
+    """Copies each kernel's snapshot.tar.gz files and live truth into OUTDIR/<kernel>/, only for a
+    kernel whose scenarios all agree and all have a snapshot that replays (a broken run must not
+    replace good fixtures). A round trip that differs is recorded in the fixture ("round_trip"), so
+    that tests/vm_fixtures.rs pins the gap instead of hiding it. Returns the lines to print."""
+    lines = []
+    for k in kernels:
+        krows = [r for r in rows if r["kernel"] == k]
+        bad = [r["scenario"] for r in krows if not r["agree"] or r["rt"]["status"] not in ("same", "DIFFERS")]
+        if bad or not krows:
+            lines.append("fixtures %s: NOT updated (%s)" % (k, ", ".join(bad) or "no scenarios"))
+            continue
+        kdir = os.path.join(outdir, k)
+        tmp = kdir + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        release = read(os.path.join(results, k, "release")).strip()
+        for r in krows:
+            d = os.path.join(results, k, r["scenario"])
+            shutil.copyfile(os.path.join(d, "snapshot.tar.gz"), os.path.join(tmp, r["scenario"] + ".tar.gz"))
+            check_rc = read(os.path.join(d, "check.rc")).strip()
+            expected = {
+                "kernel": k,
+                "release": release,
+                "scenario": r["scenario"],
+                "module": r["module"],
+                "verdict": r["verdict"],
+                "rules": rule_ids(r["live_doc"]),
+                "check_rc": int(check_rc) if check_rc.lstrip("-").isdigit() else None,
+                "modprobe_r": {
+                    "rc": r["rc"],
+                    "stderr_first_line": (r["stderr"].strip().splitlines() or [""])[0],
+                },
+                "present_before": r["before"],
+                "present_after": r["after"],
+                "reality": r["reality"],
+                "agree": r["agree"],
+                "round_trip": {
+                    "same": r["rt"]["status"] == "same",
+                    "snapshot_verdict": r["rt"]["verdict"],
+                    "snapshot_rules": r["rt"]["rules"],
+                    "detail": r["rt"]["detail"],
+                },
+            }
+            first = expected["modprobe_r"]["stderr_first_line"]
+            if judge(r["verdict"], r["rc"], first, r["before"], r["after"]) != r["agree"]:
+                lines.append("fixtures %s/%s: WARNING: the first stderr line alone judges differently"
+                             % (k, r["scenario"]))
+            with open(os.path.join(tmp, r["scenario"] + ".expected.json"), "w", encoding="utf-8") as f:
+                f.write(json.dumps(expected, indent=2) + "\n")
+        shutil.rmtree(kdir, ignore_errors=True)
+        os.rename(tmp, kdir)
+        size = sum(os.path.getsize(os.path.join(kdir, n)) for n in os.listdir(kdir))
+        gaps = sum(1 for r in krows if r["rt"]["status"] != "same")
+        lines.append("fixtures %s: %d snapshots written to %s (%.1f MB)%s" % (
+            k, len(krows), kdir, size / 1e6, ", %d with a round-trip gap recorded" % gaps if gaps else ""))
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     ap.add_argument("--scenarios", required=True)
     ap.add_argument("--fixtures")
-    ap.add_argument("--binary", help="host kmod-doctor: replay `check --root` on each raw capture")
+    ap.add_argument("--binary", help="host kmod-doctor: replay `check --root` on each snapshot.tar.gz"
+                    " (round trip) and on each raw capture")
+    ap.add_argument("--vm-fixtures", help="copy snapshots and live truth to DIR/<kernel>/ (tests/fixtures/vm)")
     ap.add_argument("kernels", nargs="+")
     a = ap.parse_args()
 
@@ -258,13 +443,15 @@ def main():
     for line in timing(a.results, a.kernels):
         print(line)
     with open(os.path.join(a.results, "summary.tsv"), "w", encoding="utf-8") as f:
-        f.write("kernel\tscenario\tmodule\tverdict\trc\trefcnt\tholders\treality\tstderr\tagree\treplay\n")
+        f.write("kernel\tscenario\tmodule\tverdict\trc\trefcnt\tholders\treality\tstderr\tagree\treplay"
+                "\tround_trip\tsnapshot_verdict\n")
         for r in rows:
             f.write("\t".join([r["kernel"], r["scenario"], r["module"], r["verdict"],
                                "" if r["rc"] is None else str(r["rc"]), r["refcnt"],
                                r.get("holders", ""), r["reality"],
                                (r["stderr"].strip().splitlines() or [""])[0],
-                               "AGREE" if r["agree"] else "DISAGREE", r.get("replay", "-")]) + "\n")
+                               "AGREE" if r["agree"] else "DISAGREE", r.get("replay", "-"),
+                               r["rt"]["status"], r["rt"]["verdict"]]) + "\n")
     if a.fixtures:
         write_fixtures(a.results, a.fixtures, a.kernels, scenarios)
     agree = sum(1 for r in rows if r["agree"])
@@ -279,8 +466,32 @@ def main():
                 print("  replay differs %s/%s: live %s, replay %s"
                       % (r["kernel"], r["scenario"], r["verdict"], r["replay"]))
     print()
+    rt_same = 0
+    for r in rows:
+        rt = r["rt"]
+        where = "%s/%s" % (r["kernel"], r["scenario"])
+        if rt["status"] == "same":
+            rt_same += 1
+        else:
+            print("round trip %s %s: %s" % (rt["status"], where, rt["detail"]))
+        for rule, only_live, only_snap in rt["evidence"]:
+            note = ROUND_TRIP_NOTES.get("evidence")
+            print("  evidence differs %s [%s]%s" % (where, rule, " (noted: %s)" % note if note else ""))
+            for path, value in only_live:
+                print("    live:     %s = %s" % (path, value[:100]))
+            for path, value in only_snap:
+                print("    snapshot: %s = %s" % (path, value[:100]))
+        for field in rt["other"]:
+            note = ROUND_TRIP_NOTES.get(field.split(".")[0])
+            print("  field differs %s: %s%s" % (where, field, " (noted: %s)" % note if note else ""))
+        for line in (rt.get("stderr") or "").splitlines():
+            print("  replay stderr %s: %s" % (where, line[:120]))
+    if a.vm_fixtures:
+        for line in write_vm_fixtures(a.results, a.vm_fixtures, a.kernels, rows):
+            print(line)
+    print("%d/%d round trips agree" % (rt_same, len(rows)))
     print("%d/%d scenarios agree" % (agree, len(rows)))
-    return 0 if agree == len(rows) else 1
+    return 0 if agree == len(rows) and rt_same == len(rows) else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the VM (busybox sh, child of /init). For every scenario: set the situation up, ask
-# kmod-doctor (check json + text, snapshot), copy what a verdict reads (capture.sh), record the
-# messages of rmmod/busybox where that cannot remove anything, really run `/sbin/modprobe -r`,
-# record the outcome, tear down. Results go to /results/<label>/<scenario>/.
+# kmod-doctor (check json, snapshot -o .tar.gz, check text), copy what a verdict reads
+# (capture.sh), record the messages of rmmod/busybox where that cannot remove anything, really run
+# `/sbin/modprobe -r`, record the outcome, tear down. Results go to /results/<label>/<scenario>/.
 #
 # The host (tests/vm/compare.py) reads the scenario list from the `run_scenario NAME MODULE`
 # lines below: keep one per line, NAME unique.
@@ -102,13 +102,14 @@ run_scenario() {
     state before
     _t1=$(now)
 
-    # what kmod-doctor says
+    # what kmod-doctor says, and its own snapshot of what it read, taken right after (the host
+    # replays `check --root snapshot.tar.gz` and must get the same verdict and findings)
     $KD check --format json "$MOD" > "$S/verdict.json" 2> "$S/check-json.err"
     echo $? > "$S/check.rc"
+    $KD snapshot -o "$S/snapshot.tar.gz" "$MOD" > "$S/snapshot.out" 2> "$S/snapshot.err"
+    echo $? > "$S/snapshot.rc"
     $KD check --format text "$MOD" > "$S/check.txt" 2> "$S/check-text.err"
     echo $? > "$S/check-text.rc"
-    $KD snapshot --dir "$S/snapshot" "$MOD" > "$S/snapshot.out" 2> "$S/snapshot.err"
-    echo $? > "$S/snapshot.rc"
     _t2=$(now)
     # what it read (fallback fixture)
     capture "$S/root"
@@ -190,9 +191,16 @@ teardown_bochs_card_open() { release_holders; /sbin/modprobe bochs; wait_for /de
 setup_drm_holders() { wait_for /sys/module/drm; }
 teardown_drm_holders() { :; }
 
+# qemu's user network also answers router solicitations: wait for the IPv6 default route it
+# gives, or it may appear between the live check and the snapshot (racy evidence).
 setup_virtio_net_route() {
     ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2
-    ip addr show eth0; ip route
+    _i=0
+    until awk '$1 ~ /^0+$/ && $2 == "00" && $10 == "eth0" { f = 1 } END { exit !f }' /proc/net/ipv6_route; do
+        [ $_i -lt 100 ] || { log "WARNING: no IPv6 default route via eth0 after 10 s"; break; }
+        sleep 0.1; _i=$((_i + 1))
+    done
+    ip addr show eth0; ip route; cat /proc/net/ipv6_route
 }
 teardown_virtio_net_route() { /sbin/modprobe virtio_net; wait_for /sys/class/net/eth0; }
 
