@@ -240,33 +240,21 @@ fn every_snapshot_gives_the_live_verdict_and_findings_and_the_kernel_agrees() {
     );
 }
 
-/// The snapshot of a DRM card held open loses the directories behind the class links it
-/// resolved (`/sys/devices/pci0000:00/0000:00:02.0/drm/card0` behind `/sys/class/drm/card0` and
-/// `/sys/dev/char/226:0`, `/sys/devices/pci0000:00/0000:00:02.0/graphics/fb0` behind
-/// `/sys/class/graphics/fb0`): `check --root` then finds unexplained-refs instead of
-/// process-users, display-cards and active-console. Passes once the snapshot records those
-/// targets and the fixtures are refreshed (`tests/vm/run --update-fixtures`).
+/// Every fixture's snapshot gave the live verdict and findings when it was
+/// captured: no round-trip gap is recorded. (The DRM case once lost the
+/// directories behind `/sys/class/drm/card0` and `/sys/class/graphics/fb0`;
+/// `Root::canonical` now records link targets.)
 #[test]
-#[ignore = "snapshot gap: targets of resolved sysfs class links are not captured"]
-fn known_round_trip_gaps_are_closed() {
-    let fx: Vec<Fixture> = fixtures()
+fn no_round_trip_gap_is_recorded() {
+    let gaps: Vec<String> = fixtures()
         .into_iter()
         .filter(|f| f.gap().is_some())
+        .map(|f| f.name.clone())
         .collect();
-    let outs = check_all(&fx);
-    let mut bad = Vec::new();
-    for (f, out) in fx.iter().zip(&outs) {
-        let (verdict, rules) = verdict_and_rules(out).unwrap();
-        if verdict != f.verdict() || rules != f.rules() {
-            bad.push(format!(
-                "{}: snapshot gives {verdict} {rules:?}, live {} {:?}",
-                f.name,
-                f.verdict(),
-                f.rules()
-            ));
-        }
-    }
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(
+        gaps.is_empty(),
+        "fixtures with a recorded round-trip gap: {gaps:?}"
+    );
 }
 
 #[test]

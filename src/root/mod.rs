@@ -199,6 +199,8 @@ impl Root {
         if std::fs::symlink_metadata(&host).is_err() {
             return Err(ReadError::new(path, ReadErrorKind::NotFound));
         }
+        // A snapshot must hold the target too, or the links recorded on the way dangle.
+        self.note(&host, Recorded::Exists);
         if self.live && self.recorder.is_none() {
             // The fast live path leaves resolution to the kernel, so ask it.
             host = std::fs::canonicalize(&host).map_err(|e| ReadError::io(path, &e))?;
