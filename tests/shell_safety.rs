@@ -431,7 +431,6 @@ fn hostile_names_reach_the_commands() {
 /// A name starting with `-` is never an option: `umount -a` would unmount
 /// every filesystem, `swapoff --all` every swap area, `ip link set -x`.
 #[test]
-#[ignore = "bug: a mount point named \"-a\" in mountinfo becomes `umount -a` (and `findmnt -a`): items need `--`"]
 fn dashed_names_are_not_options() {
     let env = hostile_root();
     let cmds = all_commands(&env);

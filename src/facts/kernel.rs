@@ -93,27 +93,46 @@ pub fn gather(sys: &System, t: &mut FactTable) {
                 );
             }
             Ok(Some(_)) | Ok(None) => {
-                let mut e = crate::root::ReadError::new(
-                    "/proc/config.gz",
-                    ReadErrorKind::Malformed("no kernel config found and no loaded module to infer CONFIG_MODULE_UNLOAD from".into()),
-                );
-                if let Some(last) = config.tried.last() {
-                    e.path = last.path.clone();
-                }
-                t.unread("kernel.unload_supported", e)
+                let (path, why) = match (&config.source, config.tried.last()) {
+                    (Some(src), _) => (
+                        src.clone(),
+                        "does not mention CONFIG_MODULE_UNLOAD, and no loaded module shows it",
+                    ),
+                    (None, Some(last)) => (
+                        last.path.clone(),
+                        "no kernel config found, and no loaded module shows CONFIG_MODULE_UNLOAD",
+                    ),
+                    (None, None) => (
+                        "/proc/config.gz".to_string(),
+                        "no kernel config found, and no loaded module shows CONFIG_MODULE_UNLOAD",
+                    ),
+                };
+                t.unread(
+                    "kernel.unload_supported",
+                    crate::root::ReadError::new(&path, ReadErrorKind::Malformed(why.into())),
+                )
             }
             Err(e) => t.unread("kernel.unload_supported", e.clone()),
         },
     }
     match config.symbol("CONFIG_MODULE_FORCE_UNLOAD") {
         Some((on, ev)) => t.set("kernel.force_unload_supported", on, vec![ev]),
-        None => t.unread(
-            "kernel.force_unload_supported",
-            crate::root::ReadError::new(
-                "/proc/config.gz",
-                ReadErrorKind::Malformed("no kernel config found".into()),
-            ),
-        ),
+        None => {
+            let (path, why) = match &config.source {
+                Some(src) => (
+                    src.clone(),
+                    "does not mention CONFIG_MODULE_FORCE_UNLOAD".to_string(),
+                ),
+                None => (
+                    "/proc/config.gz".to_string(),
+                    "no kernel config found".to_string(),
+                ),
+            };
+            t.unread(
+                "kernel.force_unload_supported",
+                crate::root::ReadError::new(&path, ReadErrorKind::Malformed(why)),
+            )
+        }
     }
 
     match sys.read_flag("/proc/sys/kernel/modules_disabled") {

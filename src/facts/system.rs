@@ -30,19 +30,32 @@ pub struct ConfigFacts {
 }
 
 impl ConfigFacts {
+    /// The value of `sym` with its evidence. A symbol the file does not
+    /// mention is unknown (`None`): a truncated or damaged config is no proof
+    /// that an option is off. The one inference made: a symbol that depends on
+    /// an option the file explicitly turns off is off too (FORCE_UNLOAD needs
+    /// MODULE_UNLOAD, which needs MODULES).
     pub fn symbol(&self, sym: &str) -> Option<(bool, Evidence)> {
         let src = self.source.as_deref()?;
-        match self.config.enabled(sym) {
-            Some((on, line, v)) => {
-                let text = if v == "n" {
-                    format!("# {sym} is not set")
-                } else {
-                    format!("{sym}={v}")
-                };
-                Some((on, Evidence::new(format!("{src}:{line}"), text)))
-            }
-            // A real config omits symbols whose dependencies are off: that is "no".
-            None => Some((false, Evidence::new(src, format!("{sym} absent")))),
+        if let Some((on, line, v)) = self.config.enabled(sym) {
+            let text = if v == "n" {
+                format!("# {sym} is not set")
+            } else {
+                format!("{sym}={v}")
+            };
+            return Some((on, Evidence::new(format!("{src}:{line}"), text)));
+        }
+        let parent = match sym {
+            "CONFIG_MODULE_FORCE_UNLOAD" => "CONFIG_MODULE_UNLOAD",
+            "CONFIG_MODULE_UNLOAD" => "CONFIG_MODULES",
+            _ => return None,
+        };
+        match self.symbol(parent) {
+            Some((false, ev)) => Some((
+                false,
+                Evidence::new(ev.path, format!("{} ({sym} depends on it)", ev.value)),
+            )),
+            _ => None,
         }
     }
 }

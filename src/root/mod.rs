@@ -109,6 +109,17 @@ impl Root {
     /// Reads a whole file, refusing anything larger than the read limit.
     pub fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
         let host = self.resolve(path, true)?;
+        if !self.live {
+            // Check before opening: opening a FIFO blocks until a writer
+            // appears, and a device node would read the analyst's hardware.
+            let meta = std::fs::metadata(&host).map_err(|e| ReadError::io(path, &e))?;
+            if !meta.is_file() && !meta.is_dir() {
+                return Err(ReadError::new(
+                    path,
+                    ReadErrorKind::Malformed("not a regular file".into()),
+                ));
+            }
+        }
         let file = std::fs::File::open(&host).map_err(|e| ReadError::io(path, &e))?;
         let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
         if meta.is_dir() {
