@@ -57,6 +57,7 @@ impl Owners {
 #[derive(Default)]
 pub struct Users {
     procs: std::cell::OnceCell<Procs>,
+    maps: std::cell::OnceCell<Vec<FdUse>>,
     mounts: std::cell::OnceCell<Loaded<Vec<mountinfo::Mount>>>,
     swaps: std::cell::OnceCell<Loaded<Vec<swaps::Swap>>>,
     routes4: std::cell::OnceCell<Loaded<Vec<routes::Route4>>>,
@@ -70,6 +71,13 @@ pub struct Users {
 impl Users {
     pub fn procs(&self, sys: &System) -> &Procs {
         self.procs.get_or_init(|| scan_procs(sys))
+    }
+
+    /// Device nodes mapped into memory (`/proc/PID/maps`). A mapping keeps
+    /// the device open after its descriptor is closed. Read only when open
+    /// descriptors do not explain a module's references.
+    pub fn maps(&self, sys: &System) -> &Vec<FdUse> {
+        self.maps.get_or_init(|| scan_maps(sys))
     }
 
     pub fn mounts(&self, sys: &System) -> &Loaded<Vec<mountinfo::Mount>> {
@@ -284,6 +292,51 @@ fn scan_procs(sys: &System) -> Procs {
     procs
 }
 
+fn scan_maps(sys: &System) -> Vec<FdUse> {
+    let mut out = Vec::new();
+    let Ok(entries) = sys.root.read_dir("/proc") else {
+        return out;
+    };
+    for e in entries {
+        let Ok(pid) = e.parse::<u32>() else { continue };
+        let maps_path = format!("/proc/{pid}/maps");
+        let Ok(text) = sys.root.read_to_string(&maps_path) else {
+            continue;
+        };
+        let mut seen = BTreeSet::new();
+        for line in text.lines() {
+            // address perms offset dev inode path; the path may contain spaces.
+            let Some(path) = line.splitn(6, ' ').nth(5).map(str::trim) else {
+                continue;
+            };
+            let path = path.trim_end_matches(" (deleted)");
+            if !path.starts_with("/dev/") || !seen.insert(path.to_string()) {
+                continue;
+            }
+            if let Some(dev) = sys.root.device_of(path, path) {
+                let comm = sys
+                    .root
+                    .read_attr(&format!("/proc/{pid}/comm"))
+                    .unwrap_or_else(|_| "?".into());
+                let unit = sys
+                    .root
+                    .read_to_string(&format!("/proc/{pid}/cgroup"))
+                    .ok()
+                    .and_then(|t| unit_of(&t));
+                out.push(FdUse {
+                    pid,
+                    comm,
+                    unit,
+                    fd_path: maps_path.clone(),
+                    target: path.to_string(),
+                    dev,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The systemd unit from `/proc/<pid>/cgroup` (v2 `0::/system.slice/x.service`
 /// or the `name=systemd` v1 line). User sessions (`session-3.scope`) are not
 /// units one should stop, so only services and non-session scopes count.
@@ -310,29 +363,6 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
     let map = devmap::load();
     let mut attributed = 0i64;
     let mut classes = BTreeSet::new();
-
-    // Processes holding its device nodes. Opening a device node takes a
-    // reference on the module that owns it, so when every reference is
-    // accounted for by holders and the module drives no bus device (below
-    // which other modules' nodes could sit), no process can be using it and
-    // the full /proc scan is skipped.
-    let refs_beyond_holders = t
-        .int("module.refcount")
-        .is_none_or(|rc| rc > t.list("module.holders").len() as i64);
-    let drives_devices =
-        !matches!(t.value("module.bound_devices"), Some(super::Value::List(l)) if l.is_empty());
-    if !refs_beyond_holders && !drives_devices {
-        let why = vec![Evidence::new(
-            "/proc/*/fd",
-            "not scanned: no non-module references and no bound devices",
-        )];
-        t.set("users.processes", Vec::<String>::new(), why.clone());
-        t.set("users.units", Vec::<String>::new(), why.clone());
-        t.set("users.pids", Vec::<String>::new(), why.clone());
-        t.set("users.uninspectable", 0usize, why);
-    } else {
-        processes(sys, name, t, &mut attributed, &mut classes);
-    }
 
     // Mounts: filesystems on its block devices, or of a type it provides.
     let fs_types = fs_types_of(sys, name);
@@ -448,6 +478,29 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
     }
     t.set("users.loop_devices", loops, lev);
 
+    // Processes holding its device nodes. Opening a device node takes a
+    // reference on the module that owns it, so when every reference is
+    // accounted for by holders and the module drives no bus device (below
+    // which other modules' nodes could sit), no process can be using it and
+    // the full /proc scan is skipped.
+    let refs_beyond_holders = t
+        .int("module.refcount")
+        .is_none_or(|rc| rc > t.list("module.holders").len() as i64);
+    let drives_devices =
+        !matches!(t.value("module.bound_devices"), Some(super::Value::List(l)) if l.is_empty());
+    if !refs_beyond_holders && !drives_devices {
+        let why = vec![Evidence::new(
+            "/proc/*/fd",
+            "not scanned: no non-module references and no bound devices",
+        )];
+        t.set("users.processes", Vec::<String>::new(), why.clone());
+        t.set("users.units", Vec::<String>::new(), why.clone());
+        t.set("users.pids", Vec::<String>::new(), why.clone());
+        t.set("users.uninspectable", 0usize, why);
+    } else {
+        processes(sys, name, t, &mut attributed, &mut classes);
+    }
+
     network(sys, name, t, &mut classes);
     display(sys, name, t, &mut classes);
 
@@ -515,7 +568,24 @@ fn processes(
     let mut units = BTreeSet::new();
     let mut pids = BTreeSet::new();
     let mut ev = Vec::new();
-    for f in &procs.uses {
+    let mine = |f: &FdUse| u.owners(sys, f.dev).has(name);
+    let mut uses: Vec<&FdUse> = procs.uses.iter().filter(|f| mine(f)).collect();
+    let unexplained = t.int("module.refcount").is_some_and(|rc| {
+        let nearest = uses
+            .iter()
+            .filter(|f| u.owners(sys, f.dev).nearest() == Some(name))
+            .count() as i64;
+        rc - t.list("module.holders").len() as i64 - *attributed - nearest > 0
+    });
+    if unexplained {
+        let held: BTreeSet<(u32, &str)> = uses.iter().map(|f| (f.pid, f.target.as_str())).collect();
+        uses.extend(
+            u.maps(sys)
+                .iter()
+                .filter(|f| mine(f) && !held.contains(&(f.pid, f.target.as_str()))),
+        );
+    }
+    for f in uses {
         let o = u.owners(sys, f.dev);
         if !o.has(name) {
             continue;
@@ -530,7 +600,12 @@ fn processes(
             Some(unit) => format!("pid {} ({}, {unit})", f.pid, f.comm),
             None => format!("pid {} ({})", f.pid, f.comm),
         };
-        lines.push(format!("{who} holds {}", f.target));
+        let how = if f.fd_path.ends_with("/maps") {
+            "maps"
+        } else {
+            "holds"
+        };
+        lines.push(format!("{who} {how} {}", f.target));
         match &f.unit {
             Some(unit) => {
                 units.insert(unit.clone());
