@@ -786,6 +786,52 @@ fn fifo_in_place_of_a_file_does_not_hang() {
     }
 }
 
+/// The device table of a snapshot (`kmod-doctor-snapshot/devices.tsv`) is
+/// the only way to tie a process's descriptor to a device. When it is
+/// missing or damaged, the processes holding the module's devices vanish
+/// from the report without a word (`users.processes` empty,
+/// `uninspectable_processes` 0), although src/root/devices.rs promises
+/// they are "reported as not inspectable". The verdict survives on the
+/// refcount here, but the admin loses who holds the module, and nothing
+/// names the damaged file.
+#[test]
+#[ignore = "bug: a missing or damaged devices.tsv silently drops process users (not reported as uninspectable, path not named)"]
+fn lost_device_table_is_reported() {
+    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/fuse-open") else {
+        return;
+    };
+    let (root, intact) = prepared(&fx);
+    let r = check(root.path(), &fx.module);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        !v["users"]["processes"].as_array().unwrap().is_empty(),
+        "the intact capture shows the process"
+    );
+    for mutation in [
+        Mutation::Delete,
+        Mutation::Garbage,
+        Mutation::NonUtf8,
+        Mutation::Huge,
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        copy_tree(root.path(), t.path());
+        let p = t.path().join("kmod-doctor-snapshot/devices.tsv");
+        let content = std::fs::read(&p).unwrap();
+        mutate(t.path(), &p, mutation, &content);
+        let r = check(t.path(), &fx.module);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_ne!(v["verdict"], "safe");
+        let users = &v["users"];
+        let reported = users["uninspectable_processes"].as_i64().unwrap_or(0) > 0
+            || r.all().contains("devices.tsv");
+        assert!(
+            reported,
+            "{mutation:?}: process users lost silently (verdict {} was {intact}): {users}",
+            v["verdict"]
+        );
+    }
+}
+
 /// Names that are not UTF-8 in listed directories (holders, modprobe.d,
 /// /proc, fd tables) do not panic and do not reach the output raw.
 #[test]
