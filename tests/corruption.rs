@@ -24,8 +24,15 @@
 //! By default a representative subset runs on slimmed roots (the module
 //! tree reduced to the lines about loaded modules; the verdict is checked to
 //! be unchanged). `KMOD_DOCTOR_CORRUPTION=full` runs every fixture, every
-//! file and every mutation; `KMOD_DOCTOR_BIN=target/release/kmod-doctor`
-//! makes that fast.
+//! file and every mutation (`=fuse` or `=6.1/` only the fixtures whose name
+//! contains it); `KMOD_DOCTOR_BIN=target/release/kmod-doctor` makes that
+//! fast:
+//!
+//! ```text
+//! cargo build --release
+//! KMOD_DOCTOR_CORRUPTION=6.1/ KMOD_DOCTOR_BIN=target/release/kmod-doctor \
+//!     cargo test --test corruption -- --nocapture corrupted_inputs
+//! ```
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -45,8 +52,16 @@ fn bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kmod-doctor")))
 }
 
+/// `KMOD_DOCTOR_CORRUPTION=full` (every fixture) or `=NAME` (fixtures whose
+/// name contains NAME, e.g. `6.1/` or `fuse`): every file, every mutation.
 fn full() -> bool {
-    std::env::var("KMOD_DOCTOR_CORRUPTION").is_ok_and(|v| v == "full")
+    std::env::var("KMOD_DOCTOR_CORRUPTION").is_ok_and(|v| !v.is_empty())
+}
+
+fn full_filter() -> Option<String> {
+    std::env::var("KMOD_DOCTOR_CORRUPTION")
+        .ok()
+        .filter(|v| !v.is_empty() && v != "full")
 }
 
 // ------------------------------------------------------------- fixtures
@@ -565,7 +580,10 @@ fn prepared(fx: &Fixture) -> (tempfile::TempDir, String) {
 fn chosen() -> Vec<Fixture> {
     let all = fixtures();
     if full() {
-        return all;
+        return match full_filter() {
+            Some(f) => all.into_iter().filter(|x| x.name.contains(&f)).collect(),
+            None => all,
+        };
     }
     // One per kind of evidence: idle, processes, mounts, holders, network.
     let want = [
@@ -725,6 +743,7 @@ fn lost_evidence_is_never_safe() {
 /// off: cutting the file before that line must not make the tool claim the
 /// kernel cannot unload modules (a confident `blocked`), since /proc/modules
 /// shows the refcount column that only exists with unloading compiled in.
+/// Regression: an emptied or garbage config gave `unload-compiled-out`.
 #[test]
 fn truncated_config_is_not_proof_of_no_unload() {
     let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/dummy-idle") else {
@@ -759,8 +778,8 @@ fn truncated_config_is_not_proof_of_no_unload() {
 
 /// A FIFO where a file should be: reads must not block forever (snapshots
 /// are directories from strangers; `tar x` as root recreates FIFOs and
-/// device nodes). `Root::read_bytes` opens before checking the type, and
-/// opening a FIFO for reading blocks until a writer appears.
+/// device nodes). Regression: `Root::read_bytes` opened before checking the
+/// type, and opening a FIFO for reading blocks until a writer appears.
 #[test]
 fn fifo_in_place_of_a_file_does_not_hang() {
     let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/dummy-idle") else {

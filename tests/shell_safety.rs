@@ -430,6 +430,7 @@ fn hostile_names_reach_the_commands() {
 
 /// A name starting with `-` is never an option: `umount -a` would unmount
 /// every filesystem, `swapoff --all` every swap area, `ip link set -x`.
+/// Regression: a mount point named `-a` in mountinfo gave `umount -a`.
 #[test]
 fn dashed_names_are_not_options() {
     let env = hostile_root();
