@@ -814,7 +814,6 @@ fn fifo_in_place_of_a_file_does_not_hang() {
 /// refcount here, but the admin loses who holds the module, and nothing
 /// names the damaged file.
 #[test]
-#[ignore = "bug: a missing or damaged devices.tsv silently drops process users (not reported as uninspectable, path not named)"]
 fn lost_device_table_is_reported() {
     let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/fuse-open") else {
         return;

@@ -1288,7 +1288,6 @@ fn long_condition_chain_is_an_error_not_a_crash() {
 /// the build machine's cargo registry: "Internal error: bug at
 /// /root/.cargo/registry/.../mount.rs:158 (please report this procfs bug)").
 #[test]
-#[ignore = "bug: mountinfo parse errors carry procfs internal errors (multi-line, build paths, 'please report this procfs bug')"]
 fn mountinfo_errors_are_one_plain_line() {
     use kmod_doctor::facts::parse::mountinfo;
     for bad in [

@@ -254,6 +254,7 @@ fn scan_procs(sys: &System) -> Procs {
             }
         };
         let mut found = Vec::new();
+        let mut lost: Option<ReadError> = None;
         for fd in fds {
             let fd_path = format!("{fd_dir}/{fd}");
             let Ok(target) = sys.root.read_link(&fd_path) else {
@@ -262,9 +263,26 @@ fn scan_procs(sys: &System) -> Procs {
             if !target.starts_with("/dev/") {
                 continue;
             }
-            if let Some(dev) = sys.root.device_of(&fd_path, &target) {
-                found.push((fd_path, target, dev));
+            match sys.root.device_of(&fd_path, &target) {
+                Some(dev) => found.push((fd_path, target, dev)),
+                // Live, a /dev path that is no device (a file in /dev/shm) is
+                // simply not a user. In a snapshot the number should have been
+                // recorded: without it the process cannot be judged.
+                None if !sys.root.is_live() => {
+                    lost.get_or_insert_with(|| {
+                        ReadError::new(
+                            crate::root::DEVICES_TSV,
+                            crate::root::ReadErrorKind::Malformed(format!(
+                                "no device number for {fd_path} -> {target}"
+                            )),
+                        )
+                    });
+                }
+                None => {}
             }
+        }
+        if let Some(e) = lost {
+            procs.uninspectable.push(e);
         }
         if found.is_empty() {
             continue;

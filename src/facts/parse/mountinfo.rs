@@ -21,8 +21,11 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Mount>, ReadError> {
             continue;
         }
         let n = i + 1;
-        let mi = procfs::process::MountInfo::from_line(line)
-            .map_err(|e| ReadError::at_line(path, n, format!("bad mountinfo line: {e}")))?;
+        // procfs's own error text is multi-line and names its build paths;
+        // the admin needs the file, the line and the expected shape.
+        let mi = procfs::process::MountInfo::from_line(line).map_err(|_| {
+            ReadError::at_line(path, n, "malformed mountinfo line (expected `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS] - FSTYPE SOURCE SUPEROPTS`)")
+        })?;
         let (ma, mi_) = mi
             .majmin
             .split_once(':')
