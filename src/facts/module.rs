@@ -349,10 +349,13 @@ fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
 /// the module again for them on the next uevent.
 fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     let key = "module.modalias_devices";
+    // A device modalias is always `bus:...`; aliases without a ':' (fs-ext4,
+    // rtnl-link-dummy, char-major-10-238) can never match one, so modules
+    // with only such aliases skip the walk over /sys/devices.
     let patterns: Vec<&str> = match sys.aliases() {
         Ok(a) => a
             .iter()
-            .filter(|a| a.module == name)
+            .filter(|a| a.module == name && a.pattern.contains(':'))
             .map(|a| a.pattern.as_str())
             .collect(),
         Err(e) => return t.unread(key, e.clone()),
@@ -362,7 +365,10 @@ fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
         return t.set(
             key,
             Vec::<String>::new(),
-            vec![Evidence::new(src, format!("no aliases for {name}"))],
+            vec![Evidence::new(
+                src,
+                format!("no device aliases (bus:...) for {name}"),
+            )],
         );
     }
     let devices = match sys.modaliases() {
