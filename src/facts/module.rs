@@ -7,7 +7,7 @@ use super::resolve::{Resolved, Via};
 use super::system::System;
 use super::table::{Evidence, FactTable};
 use crate::root::{ReadError, ReadErrorKind, child};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// What sysfs says about `/sys/module/M`.
 struct Sysfs {
@@ -44,10 +44,7 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
 
     let sysfs = sysfs(sys, name);
     let proc = sys.proc_modules();
-    let entry: Option<&ModuleEntry> = match proc {
-        Ok(Some(list)) => list.iter().find(|e| e.name == name),
-        _ => None,
-    };
+    let entry: Option<&ModuleEntry> = sys.loaded_entry(name);
 
     // Loaded: /proc/modules decides; sysfs initstate is the fallback.
     let loaded: Result<(bool, Vec<Evidence>), ReadError> = match (proc, entry) {
@@ -352,10 +349,10 @@ fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     // A device modalias is always `bus:...`; aliases without a ':' (fs-ext4,
     // rtnl-link-dummy, char-major-10-238) can never match one, so modules
     // with only such aliases skip the walk over /sys/devices.
-    let patterns: Vec<&str> = match sys.aliases() {
+    let patterns: Vec<&str> = match sys.aliases_of(name) {
         Ok(a) => a
             .iter()
-            .filter(|a| a.module == name && a.pattern.contains(':'))
+            .filter(|a| a.pattern.contains(':'))
             .map(|a| a.pattern.as_str())
             .collect(),
         Err(e) => return t.unread(key, e.clone()),
@@ -396,11 +393,8 @@ fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
 }
 
 /// Loaded modules by name, for walking holder and dependency graphs.
-fn table<'a>(sys: &'a System) -> HashMap<&'a str, &'a ModuleEntry> {
-    match sys.proc_modules() {
-        Ok(Some(list)) => list.iter().map(|e| (e.name.as_str(), e)).collect(),
-        _ => HashMap::new(),
-    }
+fn table<'a>(sys: &'a System) -> impl Fn(&str) -> Option<&'a ModuleEntry> + 'a {
+    move |n: &str| sys.loaded_entry(n)
 }
 
 /// Every module holding `name`, directly or through others, deepest first so
@@ -413,7 +407,7 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
     let mut seen: BTreeSet<&str> = BTreeSet::from([name]);
     let mut stack: Vec<(&str, usize)> = vec![(name, 0)];
     while let Some((n, i)) = stack.pop() {
-        let holders = mods.get(n).map(|e| e.holders.as_slice()).unwrap_or(&[]);
+        let holders = mods(n).map(|e| e.holders.as_slice()).unwrap_or(&[]);
         match holders.get(i) {
             Some(h) => {
                 stack.push((n, i + 1));
@@ -427,7 +421,7 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
     }
     let ev = order
         .iter()
-        .filter_map(|h| mods.get(h.as_str()).map(|e| proc_line(e)))
+        .filter_map(|h| mods(h.as_str()).map(proc_line))
         .collect();
     t.set("module.removal_order", order, ev);
 }
@@ -461,7 +455,7 @@ fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
             if removed.contains(c) {
                 continue;
             }
-            let Some(e) = mods.get(c.as_str()) else {
+            let Some(e) = mods(c.as_str()) else {
                 continue;
             };
             let from_removed = e.holders.iter().filter(|h| removed.contains(*h)).count() as i64;
@@ -479,7 +473,7 @@ fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
     }
     let ev = out
         .iter()
-        .filter_map(|m| mods.get(m.as_str()).map(|e| proc_line(e)))
+        .filter_map(|m| mods(m.as_str()).map(proc_line))
         .collect();
     t.set("module.would_also_remove", out, ev);
 }

@@ -67,7 +67,7 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
     let plain = is_plain_name(&norm);
     if plain {
         match sys.proc_modules() {
-            Ok(Some(list)) if list.iter().any(|e| e.name == norm) => {
+            Ok(Some(_)) if sys.loaded_entry(&norm).is_some() => {
                 return (vec![direct(&norm)], unchecked);
             }
             Ok(_) => {}

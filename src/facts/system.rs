@@ -72,6 +72,8 @@ pub struct System<'r> {
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
     users: super::users::Users,
+    module_index: OnceCell<HashMap<String, usize>>,
+    alias_index: OnceCell<HashMap<String, Vec<usize>>>,
 }
 
 impl<'r> System<'r> {
@@ -102,6 +104,8 @@ impl<'r> System<'r> {
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
             users: super::users::Users::default(),
+            module_index: OnceCell::new(),
+            alias_index: OnceCell::new(),
         }
     }
 
@@ -130,6 +134,37 @@ impl<'r> System<'r> {
                 Err(e) if e.kind == ReadErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
             })
+    }
+
+    /// The /proc/modules line of a loaded module, by name, without a scan of
+    /// the table per question (scan asks for every module).
+    pub fn loaded_entry(&self, name: &str) -> Option<&proc_modules::ModuleEntry> {
+        let Ok(Some(list)) = self.proc_modules() else {
+            return None;
+        };
+        let index = self.module_index.get_or_init(|| {
+            list.iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.clone(), i))
+                .collect()
+        });
+        index.get(name).map(|i| &list[*i])
+    }
+
+    /// modules.alias entries of one module.
+    pub fn aliases_of(&self, module: &str) -> Loaded<Vec<&alias::Alias>> {
+        let list = self.aliases().as_ref().map_err(Clone::clone)?;
+        let index = self.alias_index.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, a) in list.iter().enumerate() {
+                m.entry(a.module.clone()).or_default().push(i);
+            }
+            m
+        });
+        Ok(index
+            .get(module)
+            .map(|v| v.iter().map(|i| &list[*i]).collect())
+            .unwrap_or_default())
     }
 
     pub fn moddep(&self) -> &Loaded<moddep::ModulesDep> {

@@ -53,6 +53,27 @@ impl Owners {
     }
 }
 
+/// A network interface as the whole run sees it: the modules that provide it
+/// (each with the evidence), the interfaces stacked on it, whether it is up.
+#[derive(Debug, Clone)]
+pub struct NetIf {
+    pub name: String,
+    pub dir: String,
+    pub owners: Vec<(String, Evidence)>,
+    pub uppers: Vec<String>,
+    pub up: Option<Evidence>,
+}
+
+/// Class devices that do not depend on the module asked about, resolved once
+/// per run (`scan` asks for every module).
+#[derive(Debug, Default)]
+struct Display {
+    cards: Vec<(String, Owners)>,
+    /// Evidence that fbcon is bound, and the framebuffers with their owners.
+    fbcon: Vec<Evidence>,
+    fbs: Vec<(String, String, Owners)>,
+}
+
 /// System-wide user facts, each read once per run and only when asked.
 #[derive(Default)]
 pub struct Users {
@@ -64,6 +85,10 @@ pub struct Users {
     v6_defaults: std::cell::OnceCell<Loaded<Vec<(String, usize)>>>,
     majors: std::cell::OnceCell<Vec<(DevKind, u32, String)>>,
     devnames: std::cell::OnceCell<Vec<devname::DevName>>,
+    net: std::cell::OnceCell<Result<Vec<NetIf>, ReadError>>,
+    display: std::cell::OnceCell<Display>,
+    loops: std::cell::OnceCell<Vec<(String, DevNum, Evidence)>>,
+    drivers: RefCell<HashMap<String, Option<(String, Evidence)>>>,
     owners: RefCell<HashMap<DevNum, Owners>>,
     path_owners: RefCell<HashMap<String, Owners>>,
 }
@@ -173,6 +198,179 @@ impl Users {
         o
     }
 
+    /// The module of the driver bound to the device directory `dir`, cached:
+    /// devices share ancestors (a PCI function, a virtio bus).
+    fn driver_module(&self, sys: &System, dir: &str) -> Option<(String, Evidence)> {
+        if let Some(hit) = self.drivers.borrow().get(dir) {
+            return hit.clone();
+        }
+        let found = sys
+            .root
+            .canonical(&format!("{dir}/driver"))
+            .ok()
+            .and_then(|drv| {
+                let m = sys.root.canonical(&format!("{drv}/module")).ok()?;
+                let name = m.rsplit('/').next().unwrap_or_default().to_string();
+                (!name.is_empty()).then(|| {
+                    (
+                        name.clone(),
+                        Evidence::new(format!("{dir}/driver"), format!("{drv} (module {name})")),
+                    )
+                })
+            });
+        self.drivers
+            .borrow_mut()
+            .insert(dir.to_string(), found.clone());
+        found
+    }
+
+    /// Every interface with its providers, uppers and state.
+    pub fn net(&self, sys: &System) -> &Result<Vec<NetIf>, ReadError> {
+        self.net.get_or_init(|| {
+            let map = devmap::load();
+            let names = match sys.root.read_dir("/sys/class/net") {
+                Ok(i) => i,
+                Err(e) if e.kind == crate::root::ReadErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let mut out = Vec::new();
+            for i in names {
+                let Some(dir) = child("/sys/class/net", &i) else {
+                    continue;
+                };
+                let mut owners: Vec<(String, Evidence)> = Vec::new();
+                if let Ok(p) = sys.root.canonical(&dir) {
+                    let o = self.path_owners(sys, &p);
+                    for (k, m) in o.modules.iter().enumerate() {
+                        let ev = o
+                            .evidence
+                            .get(k)
+                            .cloned()
+                            .unwrap_or_else(|| Evidence::new(&p, "device"));
+                        owners.push((m.clone(), ev));
+                    }
+                }
+                for (marker, m) in &map.net_markers {
+                    if sys.root.exists(&format!("{dir}/{marker}")) {
+                        owners.push((
+                            m.clone(),
+                            Evidence::new(format!("{dir}/{marker}"), "present"),
+                        ));
+                    }
+                }
+                if let Ok(ue) = sys.root.read_to_string(&format!("{dir}/uevent"))
+                    && let Some(dt) = ue.lines().find_map(|l| l.strip_prefix("DEVTYPE="))
+                    && let Some(m) = map.net_devtypes.get(dt)
+                {
+                    owners.push((
+                        m.clone(),
+                        Evidence::new(format!("{dir}/uevent"), format!("DEVTYPE={dt}")),
+                    ));
+                }
+                let mut uppers = Vec::new();
+                if let Ok(target) = sys.root.read_link(&format!("{dir}/master")) {
+                    uppers.push(target.rsplit('/').next().unwrap_or_default().to_string());
+                }
+                if let Ok(entries) = sys.root.read_dir(&dir) {
+                    uppers.extend(
+                        entries
+                            .iter()
+                            .filter_map(|n| n.strip_prefix("upper_").map(str::to_string)),
+                    );
+                }
+                uppers.retain(|u| !u.is_empty());
+                let up = sys
+                    .root
+                    .read_attr(&format!("{dir}/flags"))
+                    .ok()
+                    .and_then(|f| {
+                        let flags =
+                            u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).unwrap_or(0);
+                        (flags & 1 != 0).then(|| Evidence::new(format!("{dir}/flags"), f))
+                    });
+                out.push(NetIf {
+                    name: i,
+                    dir,
+                    owners,
+                    uppers,
+                    up,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn display(&self, sys: &System) -> &Display {
+        self.display.get_or_init(|| {
+            let mut d = Display::default();
+            for c in sys.root.read_dir("/sys/class/drm").unwrap_or_default() {
+                if !c.starts_with("card") || c.contains('-') {
+                    continue;
+                }
+                let Some(p) = child("/sys/class/drm", &c) else {
+                    continue;
+                };
+                if let Ok(canon) = sys.root.canonical(&p) {
+                    d.cards.push((c, self.path_owners(sys, &canon)));
+                }
+            }
+            for v in sys
+                .root
+                .read_dir("/sys/class/vtconsole")
+                .unwrap_or_default()
+            {
+                let dir = format!("/sys/class/vtconsole/{v}");
+                let bound = sys
+                    .root
+                    .read_attr(&format!("{dir}/bind"))
+                    .is_ok_and(|b| b.trim() == "1");
+                let fb = sys
+                    .root
+                    .read_attr(&format!("{dir}/name"))
+                    .is_ok_and(|n| n.contains("frame buffer"));
+                if bound && fb {
+                    d.fbcon.push(Evidence::new(
+                        format!("{dir}/name"),
+                        "frame buffer device, bound",
+                    ));
+                }
+            }
+            if !d.fbcon.is_empty() {
+                for fb in sys.root.read_dir("/sys/class/graphics").unwrap_or_default() {
+                    if !fb.starts_with("fb") {
+                        continue;
+                    }
+                    let p = format!("/sys/class/graphics/{fb}");
+                    if let Ok(canon) = sys.root.canonical(&p) {
+                        let o = self.path_owners(sys, &canon);
+                        d.fbs.push((p, canon, o));
+                    }
+                }
+            }
+            d
+        })
+    }
+
+    /// Loop devices attached to a backing file.
+    fn loops(&self, sys: &System) -> &Vec<(String, DevNum, Evidence)> {
+        self.loops.get_or_init(|| {
+            let mut out = Vec::new();
+            for b in sys.root.read_dir("/sys/block").unwrap_or_default() {
+                if !b.starts_with("loop") {
+                    continue;
+                }
+                let Some(bf) = child("/sys/block", &b).map(|d| format!("{d}/loop/backing_file"))
+                else {
+                    continue;
+                };
+                if let (Ok(file), Some(dev)) = (sys.root.read_attr(&bf), block_dev_of(sys, &b)) {
+                    out.push((format!("/dev/{b}"), dev, Evidence::new(bf, file)));
+                }
+            }
+            out
+        })
+    }
+
     /// Modules whose drivers are bound to the device at `path` or any of its
     /// ancestors, nearest first; block stacks follow `slaves/`.
     pub fn path_owners(&self, sys: &System, path: &str) -> Owners {
@@ -193,17 +391,11 @@ impl Users {
         };
         let mut cur = path.to_string();
         while cur.starts_with("/sys/devices/") {
-            if let Ok(drv) = sys.root.canonical(&format!("{cur}/driver"))
-                && let Ok(m) = sys.root.canonical(&format!("{drv}/module"))
+            if let Some((name, ev)) = self.driver_module(sys, &cur)
+                && !o.has(&name)
             {
-                let name = m.rsplit('/').next().unwrap_or_default().to_string();
-                if !name.is_empty() && !o.has(&name) {
-                    o.evidence.push(Evidence::new(
-                        format!("{cur}/driver"),
-                        format!("{drv} (module {name})"),
-                    ));
-                    o.modules.push(name);
-                }
+                o.evidence.push(ev);
+                o.modules.push(name);
             }
             match cur.rfind('/') {
                 Some(i) => cur.truncate(i),
@@ -245,7 +437,7 @@ fn scan_procs(sys: &System) -> Procs {
         let Ok(pid) = e.parse::<u32>() else { continue };
         procs.total += 1;
         let fd_dir = format!("/proc/{pid}/fd");
-        let fds = match sys.root.read_dir(&fd_dir) {
+        let fds = match sys.root.read_links(&fd_dir) {
             Ok(f) => f,
             Err(err) if err.kind == crate::root::ReadErrorKind::NotFound => continue,
             Err(err) => {
@@ -255,14 +447,11 @@ fn scan_procs(sys: &System) -> Procs {
         };
         let mut found = Vec::new();
         let mut lost: Option<ReadError> = None;
-        for fd in fds {
-            let fd_path = format!("{fd_dir}/{fd}");
-            let Ok(target) = sys.root.read_link(&fd_path) else {
-                continue;
-            };
+        for (fd, target) in fds {
             if !target.starts_with("/dev/") {
                 continue;
             }
+            let fd_path = format!("{fd_dir}/{fd}");
             match sys.root.device_of(&fd_path, &target) {
                 Some(dev) => found.push((fd_path, target, dev)),
                 // Live, a /dev path that is no device (a file in /dev/shm) is
@@ -473,25 +662,15 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
     // Loop devices with a backing file.
     let mut loops = Vec::new();
     let mut lev = Vec::new();
-    if let Ok(blocks) = sys.root.read_dir("/sys/block") {
-        for b in blocks.iter().filter(|b| b.starts_with("loop")) {
-            let Some(bf) = child("/sys/block", b).map(|d| format!("{d}/loop/backing_file")) else {
-                continue;
-            };
-            if let Ok(file) = sys.root.read_attr(&bf) {
-                let Some(dev) = block_dev_of(sys, b) else {
-                    continue;
-                };
-                let o = u.owners(sys, dev);
-                if o.has(name) {
-                    if o.nearest() == Some(name) {
-                        attributed += 1;
-                    }
-                    classes.insert("storage".to_string());
-                    loops.push(format!("/dev/{b}"));
-                    lev.push(Evidence::new(bf, file));
-                }
+    for (dev_path, dev, ev) in u.loops(sys) {
+        let o = u.owners(sys, *dev);
+        if o.has(name) {
+            if o.nearest() == Some(name) {
+                attributed += 1;
             }
+            classes.insert("storage".to_string());
+            loops.push(dev_path.clone());
+            lev.push(ev.clone());
         }
     }
     t.set("users.loop_devices", loops, lev);
@@ -679,8 +858,8 @@ fn class_of(o: &Owners, target: &str, map: &devmap::DevMap) -> Option<String> {
 /// Filesystem types the module provides: its own name, and `fs-TYPE` aliases.
 fn fs_types_of(sys: &System, name: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    if let Ok(aliases) = sys.aliases() {
-        for a in aliases.iter().filter(|a| a.module == name) {
+    if let Ok(aliases) = sys.aliases_of(name) {
+        for a in aliases {
             if let Some(fs) = a.pattern.strip_prefix("fs-") {
                 out.insert(fs.to_string());
             }
@@ -691,10 +870,8 @@ fn fs_types_of(sys: &System, name: &str) -> BTreeSet<String> {
 
 fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<String>) {
     let u = sys.users();
-    let map = devmap::load();
-    let ifaces = match sys.root.read_dir("/sys/class/net") {
+    let ifaces = match u.net(sys) {
         Ok(i) => i,
-        Err(e) if e.kind == crate::root::ReadErrorKind::NotFound => Vec::new(),
         Err(e) => {
             for k in [
                 "users.interfaces",
@@ -707,75 +884,29 @@ fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
             return;
         }
     };
-    let mut provided = BTreeSet::new();
+    let by_name: HashMap<&str, &NetIf> = ifaces.iter().map(|i| (i.name.as_str(), i)).collect();
+    let mut affected = BTreeSet::new();
     let mut ev = Vec::new();
-    for i in &ifaces {
-        let Some(dir) = child("/sys/class/net", i) else {
-            continue;
-        };
-        let mut owner: Option<(String, Evidence)> = None;
-        if let Ok(p) = sys.root.canonical(&dir) {
-            let o = u.path_owners(sys, &p);
-            if o.has(name) {
-                owner = Some((
-                    name.to_string(),
-                    o.evidence
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| Evidence::new(&p, "device")),
-                ));
-            }
-        }
-        if owner.is_none() {
-            for (marker, m) in &map.net_markers {
-                if m == name && sys.root.exists(&format!("{dir}/{marker}")) {
-                    owner = Some((
-                        m.clone(),
-                        Evidence::new(format!("{dir}/{marker}"), "present"),
-                    ));
-                }
-            }
-        }
-        if owner.is_none()
-            && let Ok(ue) = sys.root.read_to_string(&format!("{dir}/uevent"))
-            && let Some(dt) = ue.lines().find_map(|l| l.strip_prefix("DEVTYPE="))
-            && map.net_devtypes.get(dt).is_some_and(|m| m == name)
-        {
-            owner = Some((
-                name.to_string(),
-                Evidence::new(format!("{dir}/uevent"), format!("DEVTYPE={dt}")),
-            ));
-        }
-        if let Some((_, e)) = owner {
-            provided.insert(i.clone());
-            ev.push(e);
+    let mut queue = Vec::new();
+    for i in ifaces {
+        if let Some((_, e)) = i.owners.iter().find(|(m, _)| m == name) {
+            affected.insert(i.name.clone());
+            ev.push(e.clone());
+            queue.push(i.name.clone());
         }
     }
     // Interfaces stacked on top (bridges, bonds, VLANs) go down with their lower devices.
-    let mut affected: BTreeSet<String> = provided.clone();
-    let mut queue: Vec<String> = provided.iter().cloned().collect();
     while let Some(i) = queue.pop() {
-        let Some(dir) = child("/sys/class/net", &i) else {
+        let Some(nif) = by_name.get(i.as_str()) else {
             continue;
         };
-        let mut uppers: Vec<String> = Vec::new();
-        if let Ok(target) = sys.root.read_link(&format!("{dir}/master")) {
-            uppers.push(target.rsplit('/').next().unwrap_or_default().to_string());
-        }
-        if let Ok(names) = sys.root.read_dir(&dir) {
-            uppers.extend(
-                names
-                    .iter()
-                    .filter_map(|n| n.strip_prefix("upper_").map(str::to_string)),
-            );
-        }
-        for up in uppers {
-            if !up.is_empty() && affected.insert(up.clone()) {
+        for up in &nif.uppers {
+            if affected.insert(up.clone()) {
                 ev.push(Evidence::new(
-                    format!("{dir}/upper_{up}"),
+                    format!("{}/upper_{up}", nif.dir),
                     format!("{up} is stacked on {i}"),
                 ));
-                queue.push(up);
+                queue.push(up.clone());
             }
         }
     }
@@ -785,15 +916,9 @@ fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
     let mut up = Vec::new();
     let mut up_ev = Vec::new();
     for i in &affected {
-        let Some(dir) = child("/sys/class/net", i) else {
-            continue;
-        };
-        if let Ok(f) = sys.root.read_attr(&format!("{dir}/flags")) {
-            let flags = u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).unwrap_or(0);
-            if flags & 1 != 0 {
-                up.push(i.clone());
-                up_ev.push(Evidence::new(format!("{dir}/flags"), f));
-            }
+        if let Some(e) = by_name.get(i.as_str()).and_then(|n| n.up.clone()) {
+            up.push(i.clone());
+            up_ev.push(e);
         }
     }
     t.set(
@@ -868,24 +993,13 @@ fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
 }
 
 fn display(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<String>) {
-    let u = sys.users();
+    let d = sys.users().display(sys);
     let mut cards = Vec::new();
     let mut ev = Vec::new();
-    if let Ok(entries) = sys.root.read_dir("/sys/class/drm") {
-        for c in entries
-            .iter()
-            .filter(|c| c.starts_with("card") && !c.contains('-'))
-        {
-            let Some(p) = child("/sys/class/drm", c) else {
-                continue;
-            };
-            if let Ok(canon) = sys.root.canonical(&p) {
-                let o = u.path_owners(sys, &canon);
-                if o.has(name) {
-                    cards.push(c.clone());
-                    ev.extend(o.evidence.first().cloned());
-                }
-            }
+    for (c, o) in &d.cards {
+        if o.has(name) {
+            cards.push(c.clone());
+            ev.extend(o.evidence.first().cloned());
         }
     }
     if !cards.is_empty() {
@@ -895,46 +1009,12 @@ fn display(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<S
 
     // The text console runs on a framebuffer; if fbcon is bound and one of
     // the framebuffers is this module's, unloading it takes the console.
+    let mut cev = d.fbcon.clone();
     let mut console = false;
-    let mut cev = Vec::new();
-    let fbcon_bound = sys
-        .root
-        .read_dir("/sys/class/vtconsole")
-        .unwrap_or_default()
-        .iter()
-        .any(|v| {
-            let d = format!("/sys/class/vtconsole/{v}");
-            let bound = sys
-                .root
-                .read_attr(&format!("{d}/bind"))
-                .is_ok_and(|b| b.trim() == "1");
-            let fb = sys
-                .root
-                .read_attr(&format!("{d}/name"))
-                .is_ok_and(|n| n.contains("frame buffer"));
-            if bound && fb {
-                cev.push(Evidence::new(
-                    format!("{d}/name"),
-                    "frame buffer device, bound",
-                ));
-            }
-            bound && fb
-        });
-    if fbcon_bound {
-        for fb in sys
-            .root
-            .read_dir("/sys/class/graphics")
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| f.starts_with("fb"))
-        {
-            let p = format!("/sys/class/graphics/{fb}");
-            if let Ok(canon) = sys.root.canonical(&p)
-                && u.path_owners(sys, &canon).has(name)
-            {
-                console = true;
-                cev.push(Evidence::new(p, canon));
-            }
+    for (p, canon, o) in &d.fbs {
+        if o.has(name) {
+            console = true;
+            cev.push(Evidence::new(p, canon));
         }
     }
     if console {

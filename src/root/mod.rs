@@ -166,6 +166,30 @@ impl Root {
         Ok(names)
     }
 
+    /// The symlinks in a directory and their raw targets, resolving the
+    /// directory once: entries are direct children, so each costs one
+    /// `readlink` (the fd table of a process, thousands of times per run).
+    /// Entries that are not symlinks, or vanish meanwhile, are left out.
+    pub fn read_links(&self, dir: &str) -> Result<Vec<(String, String)>, ReadError> {
+        let host = self.resolve(dir, true)?;
+        let rd = std::fs::read_dir(&host).map_err(|e| ReadError::io(dir, &e))?;
+        self.note(&host, Recorded::Dir);
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| ReadError::io(dir, &e))?;
+            let p = entry.path();
+            if let Ok(target) = std::fs::read_link(&p) {
+                self.note(&p, Recorded::Link);
+                out.push((
+                    os_to_string(entry.file_name()),
+                    os_to_string(target.into_os_string()),
+                ));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// The raw target of a symlink, not followed.
     pub fn read_link(&self, path: &str) -> Result<String, ReadError> {
         let host = self.resolve(path, false)?;
