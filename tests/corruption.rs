@@ -294,6 +294,15 @@ fn remove(p: &Path) {
     }
 }
 
+/// The bytes of a regular file; nothing for anything else. Never follows a
+/// symlink: captured fd links point at host devices such as /dev/console.
+fn content_of(p: &Path) -> Vec<u8> {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_file() => std::fs::read(p).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 fn loop_sibling(p: &Path) -> PathBuf {
     p.with_file_name(format!("{}.loop", p.file_name().unwrap().to_string_lossy()))
 }
@@ -522,7 +531,7 @@ fn sweep(
                         break;
                     };
                     let target = root.join(&rel);
-                    let content = std::fs::read(&target).unwrap_or_default();
+                    let content = content_of(&target);
                     std::fs::rename(&target, &aside).unwrap();
                     mutate(&root, &target, m, &content);
                     let r = check(&root, &fx.module);
@@ -715,7 +724,7 @@ fn lost_evidence_is_never_safe() {
             for p in paths {
                 let host = t.path().join(p);
                 if std::fs::symlink_metadata(&host).is_ok() {
-                    let content = std::fs::read(&host).unwrap_or_default();
+                    let content = content_of(&host);
                     mutate(t.path(), &host, mutation, &content);
                 }
             }
@@ -755,7 +764,7 @@ fn truncated_config_is_not_proof_of_no_unload() {
         let t = tempfile::tempdir().unwrap();
         copy_tree(root.path(), t.path());
         for b in std::fs::read_dir(t.path().join("boot")).unwrap().flatten() {
-            let content = std::fs::read(b.path()).unwrap();
+            let content = content_of(&b.path());
             mutate(t.path(), &b.path(), mutation, &content);
         }
         let r = check(t.path(), &fx.module);
@@ -834,7 +843,7 @@ fn lost_device_table_is_reported() {
         let t = tempfile::tempdir().unwrap();
         copy_tree(root.path(), t.path());
         let p = t.path().join("kmod-doctor-snapshot/devices.tsv");
-        let content = std::fs::read(&p).unwrap();
+        let content = content_of(&p);
         mutate(t.path(), &p, mutation, &content);
         let r = check(t.path(), &fx.module);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
