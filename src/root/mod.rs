@@ -37,6 +37,8 @@ pub struct Root {
     read_limit: u64,
     devices: devices::DeviceTable,
     recorder: Option<Recorder>,
+    /// Resolved directories (system path → host path).
+    dirs: std::cell::RefCell<std::collections::HashMap<String, PathBuf>>,
 }
 
 impl Root {
@@ -59,6 +61,7 @@ impl Root {
             read_limit: DEFAULT_READ_LIMIT,
             devices: devices::DeviceTable::default(),
             recorder: None,
+            dirs: Default::default(),
         };
         if !live {
             root.devices = devices::DeviceTable::load(&root);
@@ -378,9 +381,51 @@ impl Root {
             // we resolve by hand so that every symlink crossed is captured.
             return Ok(PathBuf::from(path));
         }
+        // The parent directory is resolved once and remembered: the same
+        // directories (/proc/N, /sys/devices/...) are crossed thousands of
+        // times per run, and each crossing would cost a stat per component.
+        if let Some((parent, last)) = path.rsplit_once('/')
+            && !last.is_empty()
+            && last != "."
+            && last != ".."
+            && !parent.is_empty()
+            && parent.matches('/').count() < 64
+        {
+            // Errors name the path asked for, not the directory that failed.
+            let dir = self
+                .resolve_dir_cached(parent)
+                .map_err(|e| ReadError::new(path, e.kind))?;
+            return self.walk(path, dir, vec![OsString::from(last)], follow_final);
+        }
         let mut pending: Vec<OsString> = components(Path::new(path));
         pending.reverse();
-        let mut cur = self.base.clone();
+        self.walk(path, self.base.clone(), pending, follow_final)
+    }
+
+    /// Host directory for a system directory, following symlinks, cached.
+    fn resolve_dir_cached(&self, dir: &str) -> Result<PathBuf, ReadError> {
+        if let Some(h) = self.dirs.borrow().get(dir) {
+            return Ok(h.clone());
+        }
+        let h = self.resolve(dir, true)?;
+        match std::fs::symlink_metadata(&h) {
+            Ok(m) if m.is_dir() => {
+                self.dirs.borrow_mut().insert(dir.to_string(), h.clone());
+                Ok(h)
+            }
+            Ok(_) => Err(ReadError::new(dir, ReadErrorKind::NotFound)),
+            Err(e) => Err(ReadError::io(dir, &e)),
+        }
+    }
+
+    /// Follows `pending` components (last first on the stack) from `cur`.
+    fn walk(
+        &self,
+        path: &str,
+        mut cur: PathBuf,
+        mut pending: Vec<OsString>,
+        follow_final: bool,
+    ) -> Result<PathBuf, ReadError> {
         let mut hops = 0usize;
         while let Some(comp) = pending.pop() {
             if comp == ".." {
