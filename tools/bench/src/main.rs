@@ -3,7 +3,7 @@
 //! ```text
 //! kd-bench gen --modules N --devices D --procs P --fds F [--mounts M] OUT
 //! kd-bench fdwalk ROOT            # baseline: readdir per /proc/<pid>/fd, readlink per fd
-//! kd-bench measure [--runs K] [--budget-ms B] -- CMD ARGS...   # median wall ms, peak RSS KiB, exit code
+//! kd-bench measure [--runs K] [--warmup W] [--budget-ms B] -- CMD ARGS...   # median wall ms, peak RSS KiB, exit code
 //! ```
 //!
 //! `gen` writes a synthetic root under OUT/root laid out the way kmod-doctor
@@ -42,7 +42,7 @@ fn main() {
 fn usage() -> ! {
     eprintln!(
         "usage:\n  kd-bench gen --modules N --devices D --procs P --fds F [--mounts M] OUT\n  \
-         kd-bench fdwalk ROOT\n  kd-bench measure [--runs K] [--budget-ms B] -- CMD ARGS..."
+         kd-bench fdwalk ROOT\n  kd-bench measure [--runs K] [--warmup W] [--budget-ms B] -- CMD ARGS..."
     );
     std::process::exit(2)
 }
@@ -613,18 +613,27 @@ fn fdwalk_main(args: &[String]) {
 
 // ============================================================ measure
 
-/// Runs a command K times (fewer once the runs so far took longer than the
-/// budget, 10 s by default); prints the median wall time, the largest peak
+/// Runs a command W times unmeasured (warm-up), then K times (fewer once the
+/// runs so far took longer than the budget, 10 s by default); prints the
+/// median wall time, the largest peak
 /// RSS and the exit code of the last run. Output of the command is
 /// discarded (it is measured, not checked).
 fn measure_main(args: &[String]) {
     let mut runs = 3usize;
+    let mut warmup = 0usize;
     let mut budget_ms = 10_000f64;
     let mut i = 0;
     while i < args.len() && args[i] != "--" {
         match args[i].as_str() {
             "--runs" => {
                 runs = args
+                    .get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage());
+                i += 2;
+            }
+            "--warmup" => {
+                warmup = args
                     .get(i + 1)
                     .and_then(|v| v.parse().ok())
                     .unwrap_or_else(|| usage());
@@ -643,6 +652,13 @@ fn measure_main(args: &[String]) {
     let cmd = &args[(i + 1).min(args.len())..];
     if cmd.is_empty() {
         usage()
+    }
+    for _ in 0..warmup {
+        let _ = std::process::Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
     let mut walls = Vec::new();
     let mut rss = 0i64;
