@@ -374,14 +374,23 @@ fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     };
     let mut found = Vec::new();
     let mut ev = Vec::new();
-    for (dev, alias) in devices {
-        if patterns
+    let mut hits: Vec<&(String, String)> = Vec::new();
+    for p in &patterns {
+        let literal = &p[..p.find(['*', '?', '[']).unwrap_or(p.len())];
+        let lo = devices.partition_point(|(_, a)| a.as_str() < literal);
+        for d in devices[lo..]
             .iter()
-            .any(|p| super::parse::alias::fnmatch(p.as_bytes(), alias.as_bytes()))
+            .take_while(|(_, a)| a.starts_with(literal))
         {
-            found.push(dev.trim_start_matches("/sys/devices/").to_string());
-            ev.push(Evidence::new(format!("{dev}/modalias"), alias.clone()));
+            if super::parse::alias::fnmatch(p.as_bytes(), d.1.as_bytes()) && !hits.contains(&d) {
+                hits.push(d);
+            }
         }
+    }
+    hits.sort();
+    for (dev, alias) in hits {
+        found.push(dev.trim_start_matches("/sys/devices/").to_string());
+        ev.push(Evidence::new(format!("{dev}/modalias"), alias.clone()));
     }
     if ev.is_empty() {
         ev.push(Evidence::new(

@@ -274,6 +274,9 @@ impl<'r> System<'r> {
                     out.push((dev, v));
                 }
             }
+            // Sorted by modalias, so a pattern's literal prefix narrows the
+            // candidates to a range (thousands of devices, hundreds of drivers).
+            out.sort_by(|a, b| a.1.cmp(&b.1));
             Ok(out)
         })
     }

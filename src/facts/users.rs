@@ -78,6 +78,7 @@ struct Display {
 #[derive(Default)]
 pub struct Users {
     procs: std::cell::OnceCell<Procs>,
+    uses_by_module: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
     maps: std::cell::OnceCell<Vec<FdUse>>,
     mounts: std::cell::OnceCell<Loaded<Vec<mountinfo::Mount>>>,
     swaps: std::cell::OnceCell<Loaded<Vec<swaps::Swap>>>,
@@ -96,6 +97,26 @@ pub struct Users {
 impl Users {
     pub fn procs(&self, sys: &System) -> &Procs {
         self.procs.get_or_init(|| scan_procs(sys))
+    }
+
+    /// The open device nodes that concern `module` (it owns the device or
+    /// drives something below it), from an index built once per run so that
+    /// `scan` does not walk every descriptor for every module.
+    pub fn uses_of(&self, sys: &System, module: &str) -> Vec<&FdUse> {
+        let procs = self.procs(sys);
+        let index = self.uses_by_module.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, f) in procs.uses.iter().enumerate() {
+                for owner in self.owners(sys, f.dev).modules {
+                    m.entry(owner).or_default().push(i);
+                }
+            }
+            m
+        });
+        index
+            .get(module)
+            .map(|v| v.iter().map(|i| &procs.uses[*i]).collect())
+            .unwrap_or_default()
     }
 
     /// Device nodes mapped into memory (`/proc/PID/maps`). A mapping keeps
@@ -766,7 +787,7 @@ fn processes(
     let mut pids = BTreeSet::new();
     let mut ev = Vec::new();
     let mine = |f: &FdUse| u.owners(sys, f.dev).has(name);
-    let mut uses: Vec<&FdUse> = procs.uses.iter().filter(|f| mine(f)).collect();
+    let mut uses: Vec<&FdUse> = u.uses_of(sys, name);
     let unexplained = t.int("module.refcount").is_some_and(|rc| {
         let nearest = uses
             .iter()
