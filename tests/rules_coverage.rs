@@ -1016,7 +1016,10 @@ fn quiet_processes_not_inspected() {
     env.write("/proc/998/comm", "bash\n").mkdir("/proc/998/fd");
     env.symlink("/proc/998/fd/0", "/dev/pts/0");
     // A snapshot records the number of every device a process holds.
-    env.append("/kmod-doctor-snapshot/devices.tsv", "/proc/998/fd/0\tc\t136:0");
+    env.append(
+        "/kmod-doctor-snapshot/devices.tsv",
+        "/proc/998/fd/0\tc\t136:0",
+    );
     // A process that exited while being read is not uninspectable.
     env.write("/proc/997/comm", "gone\n");
     let c = check1(&env, "loop");
