@@ -25,19 +25,6 @@ fn assert_case(c: &Checked, verdict: &str, code: i32, must_fire: &[&str], must_n
     }
 }
 
-/// bridge held by br_netfilter, with stp and llc below it, as on Debian.
-fn bridge_env() -> TestEnv {
-    let mut env = TestEnv::new();
-    env.dep("br_netfilter", &["bridge", "stp", "llc"])
-        .dep("bridge", &["stp", "llc"]);
-    env.dep("stp", &["llc"]).dep("llc", &[]);
-    env.idle("br_netfilter")
-        .loaded("bridge", 1, "br_netfilter,", "Live");
-    env.loaded("stp", 1, "bridge,", "Live")
-        .loaded("llc", 2, "bridge,stp,", "Live");
-    env
-}
-
 // -------------------------------------------------------------------- safe
 
 #[test]

@@ -113,18 +113,6 @@ fn idle_env(name: &str) -> TestEnv {
     env
 }
 
-fn bridge_env() -> TestEnv {
-    let mut env = TestEnv::new();
-    env.dep("br_netfilter", &["bridge", "stp", "llc"])
-        .dep("bridge", &["stp", "llc"]);
-    env.dep("stp", &["llc"]).dep("llc", &[]);
-    env.idle("br_netfilter")
-        .loaded("bridge", 1, "br_netfilter,", "Live");
-    env.loaded("stp", 1, "bridge,", "Live")
-        .loaded("llc", 2, "bridge,stp,", "Live");
-    env
-}
-
 // ------------------------------------------------------------- not-found
 
 #[test]

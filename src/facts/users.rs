@@ -497,15 +497,7 @@ fn scan_procs(sys: &System) -> Procs {
         if found.is_empty() {
             continue;
         }
-        let comm = sys
-            .root
-            .read_attr(&format!("/proc/{pid}/comm"))
-            .unwrap_or_else(|_| "?".into());
-        let unit = sys
-            .root
-            .read_to_string(&format!("/proc/{pid}/cgroup"))
-            .ok()
-            .and_then(|t| unit_of(&t));
+        let (comm, unit) = identity(sys, pid);
         for (fd_path, target, dev) in found {
             procs.uses.push(FdUse {
                 pid,
@@ -518,6 +510,20 @@ fn scan_procs(sys: &System) -> Procs {
         }
     }
     procs
+}
+
+/// A process's command name and systemd unit, for naming it in a report.
+fn identity(sys: &System, pid: u32) -> (String, Option<String>) {
+    let comm = sys
+        .root
+        .read_attr(&format!("/proc/{pid}/comm"))
+        .unwrap_or_else(|_| "?".into());
+    let unit = sys
+        .root
+        .read_to_string(&format!("/proc/{pid}/cgroup"))
+        .ok()
+        .and_then(|t| unit_of(&t));
+    (comm, unit)
 }
 
 fn scan_maps(sys: &System) -> Vec<FdUse> {
@@ -542,15 +548,7 @@ fn scan_maps(sys: &System) -> Vec<FdUse> {
                 continue;
             }
             if let Some(dev) = sys.root.device_of(path, path) {
-                let comm = sys
-                    .root
-                    .read_attr(&format!("/proc/{pid}/comm"))
-                    .unwrap_or_else(|_| "?".into());
-                let unit = sys
-                    .root
-                    .read_to_string(&format!("/proc/{pid}/cgroup"))
-                    .ok()
-                    .and_then(|t| unit_of(&t));
+                let (comm, unit) = identity(sys, pid);
                 out.push(FdUse {
                     pid,
                     comm,

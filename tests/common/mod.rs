@@ -540,3 +540,16 @@ impl TestEnv {
         self.write_bytes("/proc/modules", content)
     }
 }
+
+/// bridge held by br_netfilter, with stp and llc below it, as on Debian.
+pub fn bridge_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("br_netfilter", &["bridge", "stp", "llc"])
+        .dep("bridge", &["stp", "llc"]);
+    env.dep("stp", &["llc"]).dep("llc", &[]);
+    env.idle("br_netfilter")
+        .loaded("bridge", 1, "br_netfilter,", "Live");
+    env.loaded("stp", 1, "bridge,", "Live")
+        .loaded("llc", 2, "bridge,stp,", "Live");
+    env
+}
