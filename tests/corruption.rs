@@ -34,6 +34,8 @@
 //!     cargo test --test corruption -- --nocapture corrupted_inputs
 //! ```
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::fs::symlink;
@@ -855,6 +857,141 @@ fn lost_device_table_is_reported() {
             reported,
             "{mutation:?}: process users lost silently (verdict {} was {intact}): {users}",
             v["verdict"]
+        );
+    }
+}
+
+// ------------------------------------- findings of the full-depth sweep
+//
+// `KMOD_DOCTOR_CORRUPTION=6.1/` (23,268 corrupted roots) found these; each
+// is pinned here on the smallest root that shows it.
+
+/// A bridge carrying the default route: `danger` (the network goes down
+/// with it), although the module holds no reference. When the interface's
+/// sysfs link cannot be followed (a loop, garbage, a link out of the root),
+/// the interface is silently dropped from `users.interfaces`, no rule is
+/// left unchecked, and the verdict becomes `safe`. The same drop turns the
+/// captured virtio_net root (6.1/virtio-net-route) from `danger` into
+/// `caution` without naming /sys/class/net/eth0.
+#[test]
+#[ignore = "bug: an unresolvable /sys/class/net/IFACE is skipped silently (users::network canonical() errors ignored): danger → safe"]
+fn unresolvable_interface_is_not_ignored() {
+    let mut env = common::TestEnv::new();
+    env.idle("bridge").dep("bridge", &[]);
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    env.write("/sys/devices/virtual/net/br0/flags", "0x1003\n");
+    env.write(
+        "/sys/devices/virtual/net/br0/uevent",
+        "DEVTYPE=bridge\nINTERFACE=br0\n",
+    );
+    env.symlink("/sys/class/net/br0", "../../devices/virtual/net/br0");
+    env.write(
+        "/proc/net/route",
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+         br0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
+    );
+    env.write("/proc/net/ipv6_route", "");
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 254:1 / / rw - ext4 /dev/vda1 rw\n",
+    );
+    env.write("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+    let intact = check(env.path(), "bridge");
+    assert_eq!(
+        intact.verdict().as_deref(),
+        Some("danger"),
+        "{}",
+        intact.stdout
+    );
+    let link = env.path().join("sys/class/net/br0");
+    for mutation in [
+        Mutation::SelfLoop,
+        Mutation::PairLoop,
+        Mutation::Garbage,
+        Mutation::OutsideAbsolute,
+    ] {
+        mutate(env.path(), &link, mutation, &[]);
+        let r = check(env.path(), "bridge");
+        remove(&link);
+        remove(&loop_sibling(&link));
+        symlink("../../devices/virtual/net/br0", &link).unwrap();
+        assert_ne!(
+            r.verdict().as_deref(),
+            Some("safe"),
+            "{mutation:?}: {}",
+            r.stdout
+        );
+        assert!(
+            r.all().contains("/sys/class/net/br0"),
+            "{mutation:?}: the broken interface is not named"
+        );
+    }
+}
+
+/// An empty (or cut) modules.dep is read as "this module has no
+/// dependencies": br_netfilter, whose removal takes bridge, stp and llc with
+/// it (`caution`), becomes `safe`. With modules loaded, a modules.dep that
+/// does not list a loaded, non-built-in module is not evidence about it.
+#[test]
+#[ignore = "bug: an empty or truncated modules.dep is authoritative: caution (unused dependencies) → safe"]
+fn empty_modules_dep_is_not_proof_of_no_dependencies() {
+    let Some(fx) = fixtures()
+        .into_iter()
+        .find(|f| f.name == "6.1/dashed-br-netfilter")
+    else {
+        return;
+    };
+    let (root, intact) = prepared(&fx);
+    assert_eq!(intact, "caution");
+    let rel = std::fs::read_dir(root.path().join("lib/modules"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let dep = rel.join("modules.dep");
+    let full_dep = std::fs::read(&dep).unwrap();
+    for mutation in [Mutation::Empty, Mutation::Half] {
+        mutate(root.path(), &dep, mutation, &full_dep);
+        let r = check(root.path(), &fx.module);
+        std::fs::write(&dep, &full_dep).unwrap();
+        assert_ne!(
+            r.verdict().as_deref(),
+            Some("safe"),
+            "{mutation:?}: {}",
+            r.stdout
+        );
+    }
+}
+
+/// /proc/sys/kernel/osrelease is one short line. A release with a newline
+/// and a 1 MiB tail is accepted as is: every path built from it and every
+/// message repeats it (10 MB of JSON for one module), and the changed
+/// verdict does not name osrelease as the cause.
+#[test]
+#[ignore = "bug: the kernel release is not validated (newlines, length): 1 MiB osrelease → 10 MB of output, cause not named"]
+fn hostile_osrelease_is_refused_and_named() {
+    let Some(fx) = fixtures()
+        .into_iter()
+        .find(|f| f.name == "6.1/not-loaded-sctp")
+    else {
+        return;
+    };
+    let (root, _) = prepared(&fx);
+    let p = root.path().join("proc/sys/kernel/osrelease");
+    let content = content_of(&p);
+    for mutation in [Mutation::LongLine, Mutation::Garbage] {
+        mutate(root.path(), &p, mutation, &content);
+        let r = check(root.path(), &fx.module);
+        std::fs::write(&p, &content).unwrap();
+        assert!(
+            r.stdout.len() < 256 * 1024,
+            "{mutation:?}: {} bytes of output",
+            r.stdout.len()
+        );
+        assert!(
+            r.all().contains("/proc/sys/kernel/osrelease"),
+            "{mutation:?}: the cause is not named"
         );
     }
 }
