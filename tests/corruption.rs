@@ -874,7 +874,6 @@ fn lost_device_table_is_reported() {
 /// captured virtio_net root (6.1/virtio-net-route) from `danger` into
 /// `caution` without naming /sys/class/net/eth0.
 #[test]
-#[ignore = "bug: an unresolvable /sys/class/net/IFACE is skipped silently (users::network canonical() errors ignored): danger → safe"]
 fn unresolvable_interface_is_not_ignored() {
     let mut env = common::TestEnv::new();
     env.idle("bridge").dep("bridge", &[]);
@@ -933,7 +932,6 @@ fn unresolvable_interface_is_not_ignored() {
 /// it (`caution`), becomes `safe`. With modules loaded, a modules.dep that
 /// does not list a loaded, non-built-in module is not evidence about it.
 #[test]
-#[ignore = "bug: an empty or truncated modules.dep is authoritative: caution (unused dependencies) → safe"]
 fn empty_modules_dep_is_not_proof_of_no_dependencies() {
     let Some(fx) = fixtures()
         .into_iter()
@@ -969,7 +967,6 @@ fn empty_modules_dep_is_not_proof_of_no_dependencies() {
 /// message repeats it (10 MB of JSON for one module), and the changed
 /// verdict does not name osrelease as the cause.
 #[test]
-#[ignore = "bug: the kernel release is not validated (newlines, length): 1 MiB osrelease → 10 MB of output, cause not named"]
 fn hostile_osrelease_is_refused_and_named() {
     let Some(fx) = fixtures()
         .into_iter()

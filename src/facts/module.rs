@@ -155,7 +155,13 @@ fn known(sys: &System, name: &str, t: &mut FactTable) {
                     false,
                     vec![Evidence::new(&path, format!("does not list {name}"))],
                 );
-                t.set("module.dependencies", Vec::<String>::new(), vec![]);
+                // A loaded module missing from modules.dep (a cut file, a
+                // module inserted from elsewhere): its dependencies are the
+                // modules whose used-by column names it, transitively.
+                match holder_graph_deps(sys, name) {
+                    Some((deps, ev)) => t.set("module.dependencies", deps, ev),
+                    None => t.set("module.dependencies", Vec::<String>::new(), vec![]),
+                }
             }
         },
         Err(e) => {
@@ -163,6 +169,28 @@ fn known(sys: &System, name: &str, t: &mut FactTable) {
             t.unread("module.dependencies", e.clone());
         }
     }
+}
+
+/// Dependencies of a loaded module read from /proc/modules itself: every
+/// module whose used-by column lists it, and theirs in turn.
+fn holder_graph_deps(sys: &System, name: &str) -> Option<(Vec<String>, Vec<Evidence>)> {
+    let Ok(Some(list)) = sys.proc_modules() else {
+        return None;
+    };
+    sys.loaded_entry(name)?;
+    let mut deps: Vec<String> = Vec::new();
+    let mut ev = Vec::new();
+    let mut queue = vec![name.to_string()];
+    while let Some(m) = queue.pop() {
+        for e in list.iter().filter(|e| e.holders.iter().any(|h| *h == m)) {
+            if e.name != name && !deps.contains(&e.name) {
+                deps.push(e.name.clone());
+                ev.push(proc_line(e));
+                queue.push(e.name.clone());
+            }
+        }
+    }
+    Some((deps, ev))
 }
 
 fn loaded_facts(
@@ -441,7 +469,12 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
 fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
     let mods = table(sys);
     let deps: Vec<String> = match sys.moddep() {
-        Ok(d) => d.get(name).map(|e| e.deps.clone()).unwrap_or_default(),
+        Ok(d) => match d.get(name) {
+            Some(e) => e.deps.clone(),
+            None => holder_graph_deps(sys, name)
+                .map(|(d, _)| d)
+                .unwrap_or_default(),
+        },
         Err(e) => {
             t.unread("module.would_also_remove", e.clone());
             return;

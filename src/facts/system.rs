@@ -82,10 +82,23 @@ impl<'r> System<'r> {
         let release = match release {
             Some(r) => Ok((r.to_string(), Evidence::new("--kernel-release", r))),
             None => root.read_attr("/proc/sys/kernel/osrelease").and_then(|r| {
-                if r.is_empty() || r.contains('/') || r == ".." {
+                // A release names a directory under /lib/modules: one short
+                // line of the characters kernels use, nothing else.
+                let sane = !r.is_empty()
+                    && r.len() <= 64
+                    && r != "."
+                    && r != ".."
+                    && r.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._+~-".contains(&b));
+                if !sane {
+                    let shown: String = r.chars().take(40).collect();
                     Err(ReadError::new(
                         "/proc/sys/kernel/osrelease",
-                        ReadErrorKind::Malformed(format!("release {r:?}")),
+                        ReadErrorKind::Malformed(format!(
+                            "not a kernel release ({} bytes, starting {:?})",
+                            r.len(),
+                            shown
+                        )),
                     ))
                 } else {
                     Ok((r.clone(), Evidence::new("/proc/sys/kernel/osrelease", r)))

@@ -256,11 +256,35 @@ impl Users {
             };
             let mut out = Vec::new();
             for i in names {
+                // The loopback device is built into every kernel: no module
+                // provides it, whatever its sysfs entry looks like.
+                if i == "lo" {
+                    continue;
+                }
                 let Some(dir) = child("/sys/class/net", &i) else {
                     continue;
                 };
                 let mut owners: Vec<(String, Evidence)> = Vec::new();
-                if let Ok(p) = sys.root.canonical(&dir) {
+                // An interface whose link cannot be followed cannot be tied to
+                // any module: which module loses it is then unknown, and the
+                // answer must say so rather than skip it.
+                let canon = match sys.root.canonical(&dir) {
+                    // A link into /sys/devices, or (hand-made trees) the
+                    // interface directory itself; anything else is damage.
+                    Ok(p) if p.starts_with("/sys/devices/") || sys.root.read_dir(&p).is_ok() => p,
+                    Ok(p) => {
+                        return Err(ReadError::new(
+                            &dir,
+                            crate::root::ReadErrorKind::Malformed(format!(
+                                "leads to {}, not to a device directory",
+                                crate::render::quote::sanitize(&p)
+                            )),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                };
+                {
+                    let p = canon;
                     let o = self.path_owners(sys, &p);
                     for (k, m) in o.modules.iter().enumerate() {
                         let ev = o

@@ -67,7 +67,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
             );
             para(out, &f.message, 4);
             for e in &f.evidence {
-                let line = format!("{}: {}", e.path, sanitize(&e.value));
+                let line = format!("{}: {}", sanitize(&e.path), sanitize(&e.value));
                 let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
             }
         }
@@ -79,7 +79,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
             let _ = writeln!(out, "  ? {}", u.rule);
             para(out, &u.summary, 4);
             for m in &u.missing {
-                let line = format!("{}: {}", m.path, sanitize(&m.value));
+                let line = format!("{}: {}", sanitize(&m.path), sanitize(&m.value));
                 let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
             }
         }
