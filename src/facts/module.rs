@@ -182,7 +182,7 @@ fn holder_graph_deps(sys: &System, name: &str) -> Option<(Vec<String>, Vec<Evide
     let mut ev = Vec::new();
     let mut queue = vec![name.to_string()];
     while let Some(m) = queue.pop() {
-        for e in list.iter().filter(|e| e.holders.iter().any(|h| *h == m)) {
+        for e in list.iter().filter(|e| e.holders.contains(&m)) {
             if e.name != name && !deps.contains(&e.name) {
                 deps.push(e.name.clone());
                 ev.push(proc_line(e));
