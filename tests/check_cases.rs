@@ -584,14 +584,7 @@ fn remove_command_is_caution() {
 
 #[test]
 fn unused_dependencies_would_also_go() {
-    let mut env = TestEnv::new();
-    env.dep("br_netfilter", &["bridge", "stp", "llc"])
-        .dep("bridge", &["stp", "llc"]);
-    env.dep("stp", &["llc"]).dep("llc", &[]);
-    env.idle("br_netfilter")
-        .loaded("bridge", 1, "br_netfilter,", "Live");
-    env.loaded("stp", 1, "bridge,", "Live")
-        .loaded("llc", 2, "bridge,stp,", "Live");
+    let env = bridge_env();
     let c = check1(&env, "br_netfilter");
     assert_case(
         &c,

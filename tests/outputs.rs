@@ -40,14 +40,7 @@ fn idle_outputs() {
 
 #[test]
 fn held_outputs() {
-    let mut env = TestEnv::new();
-    env.dep("br_netfilter", &["bridge", "stp", "llc"])
-        .dep("bridge", &["stp", "llc"]);
-    env.dep("stp", &["llc"]).dep("llc", &[]);
-    env.idle("br_netfilter")
-        .loaded("bridge", 1, "br_netfilter,", "Live");
-    env.loaded("stp", 1, "bridge,", "Live")
-        .loaded("llc", 2, "bridge,stp,", "Live");
+    let env = bridge_env();
     let v = pin("held", &env, "bridge", 14);
     assert_eq!(v["verdict"], "blocked");
 }
