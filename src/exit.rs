@@ -1,7 +1,7 @@
 //! Exit codes: the contract with scripts. Documented in the README and the man
 //! page. Never renumber; add new codes only.
 
-use crate::verdict::Verdict;
+use crate::model::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]

@@ -8,7 +8,7 @@
 
 mod common;
 
-use kmod_doctor::cmd::snapshot::{MAX_MEMBER, unpack};
+use kmod_doctor::root::archive::{MAX_MEMBER, unpack};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -211,7 +211,7 @@ impl Sandbox {
         }
     }
 
-    fn unpack(&self, archive: &[u8]) -> Result<kmod_doctor::cmd::snapshot::UnpackReport, String> {
+    fn unpack(&self, archive: &[u8]) -> Result<kmod_doctor::root::archive::UnpackReport, String> {
         unpack(archive, &self.dest)
     }
 
@@ -520,7 +520,7 @@ fn garbage_and_truncated_archives_are_errors() {
 /// stays under it.
 #[test]
 fn total_size_is_bounded() {
-    use kmod_doctor::cmd::snapshot::MAX_TOTAL;
+    use kmod_doctor::root::archive::MAX_TOTAL;
     let sb = Sandbox::new();
     let half = MAX_MEMBER / 2;
     let mut g = Gz::new();
@@ -584,7 +584,7 @@ fn run_archive(archive: &Path, tmpdir: &Path) -> (Option<i32>, i64, String) {
 /// name declared here is a little over it.
 #[test]
 fn long_name_bomb_is_bounded() {
-    use kmod_doctor::cmd::snapshot::MAX_TOTAL;
+    use kmod_doctor::root::archive::MAX_TOTAL;
     let t = tempfile::tempdir().unwrap();
     for kind in [b'L', b'x'] {
         let size: u64 = (MAX_TOTAL + MAX_TOTAL / 4 + (1 << 20)) & !((1 << 20) - 1);

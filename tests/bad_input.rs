@@ -351,9 +351,14 @@ message = "{module.name} is blacklisted: ask #kernel before unloading it."
     );
 
     let listing = with_rules(&env, &d, &["rules", "--format", "json"]);
-    let rules: Vec<serde_json::Value> = serde_json::from_str(&listing.stdout).unwrap();
-    let builtin: Vec<serde_json::Value> =
-        serde_json::from_str(&run_raw(&["rules", "--format", "json"]).stdout).unwrap();
+    // The listing carries the same envelope as every JSON document.
+    let rules_of = |stdout: &str| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        v["rules"].as_array().unwrap().clone()
+    };
+    let rules = rules_of(&listing.stdout);
+    let builtin = rules_of(&run_raw(&["rules", "--format", "json"]).stdout);
     assert_eq!(rules.len(), builtin.len(), "replacing must not add a rule");
     let r = rules.iter().find(|r| r["id"] == "blacklisted").unwrap();
     assert!(

@@ -241,7 +241,9 @@ fn strip_ansi(s: &str) -> String {
 fn rules_json() -> Vec<serde_json::Value> {
     let out = run_raw(&["rules", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    serde_json::from_str::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1, "the common envelope");
+    v["rules"].as_array().unwrap().clone()
 }
 
 #[test]
@@ -337,13 +339,15 @@ fn rules_with_root_and_rules_dir() {
         site.path().to_str().unwrap(),
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
-    let r = v
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let r = v["rules"]
+        .as_array()
+        .unwrap()
         .iter()
         .find(|r| r["id"] == "fleet-critical")
         .expect("site rule listed");
     assert_eq!(r["severity"], "critical");
     assert_eq!(r["verdict"], "danger");
     assert!(r["origin"].as_str().unwrap().ends_with("fleet.toml"));
-    assert_eq!(v.len(), rules_json().len() + 1);
+    assert_eq!(v["rules"].as_array().unwrap().len(), rules_json().len() + 1);
 }

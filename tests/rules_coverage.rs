@@ -51,7 +51,8 @@ fn builtin_rule_ids() -> Vec<String> {
     let out = run_raw(&["rules", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    v.as_array()
+    v["rules"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_string())
@@ -130,6 +131,27 @@ fn quiet_not_found() {
     for m in ["dummy", "absent", "char-major-10-238"] {
         quiet(&check1(&env, m), "not-found");
     }
+}
+
+#[test]
+fn quiet_not_found_when_the_aliases_cannot_be_read() {
+    // "No alias resolves to it" cannot be said when modules.alias is unreadable.
+    let env = idle_env("dummy");
+    env.write_bytes(
+        &format!("/lib/modules/{RELEASE}/modules.alias"),
+        &[b'a', b'l', 0xff, 0xfe, b'\n'],
+    );
+    let c = check1(&env, "no_such_thing");
+    assert!(!c.has("not-found"), "{}", c.why());
+    assert!(c.unchecked().contains(&"not-found".to_string()));
+    assert_eq!(c.verdict(), "unknown", "{}", c.why());
+    assert!(
+        c.missing_paths()
+            .iter()
+            .any(|p| p.ends_with("modules.alias")),
+        "{:?}",
+        c.missing_paths()
+    );
 }
 
 // --------------------------------------------------------------- builtin

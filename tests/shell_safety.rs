@@ -512,7 +512,7 @@ fn markdown_code_is_not_broken_out_of() {
 /// shell_quote on its own, through a real shell, for names of every kind.
 #[test]
 fn shell_quote_round_trips_through_sh() {
-    use kmod_doctor::render::quote::shell_quote;
+    use kmod_doctor::shell::shell_quote;
     let names: Vec<String> = WILD
         .iter()
         .chain(INJECT)

@@ -1,7 +1,7 @@
 #![no_main]
 //! Snapshot archives: unpack into a fresh directory; nothing may appear
 //! outside it.
-use kmod_doctor::cmd::snapshot::unpack;
+use kmod_doctor::root::archive::unpack;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

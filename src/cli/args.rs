@@ -1,15 +1,11 @@
 //! The command line as typed (stage one). Validation happens in `config`.
 
+use crate::cmd::completions::CompletionShell;
+use crate::cmd::scan::ScanSort;
+use crate::render::Format;
 use crate::render::style::ColorChoice;
-use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use clap::{Args as ClapArgs, Parser, Subcommand};
 use std::path::PathBuf;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-}
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -145,21 +141,4 @@ pub enum Command {
     /// Module names for shell completion: loaded modules, then modules.dep
     #[command(hide = true)]
     CompleteModules,
-}
-
-/// `scan --sort`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScanSort {
-    Name,
-    Size,
-    Refcount,
-    Verdict,
-}
-
-/// `completions SHELL`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompletionShell {
-    Bash,
-    Zsh,
-    Fish,
 }

@@ -3,10 +3,11 @@
 pub mod args;
 pub mod config;
 
+use crate::cmd;
 use crate::exit::Exit;
 use args::{Args, Command};
-use clap::Parser;
-use config::{Config, ConfigError};
+use clap::{CommandFactory, Parser};
+use config::ConfigError;
 
 pub fn run() -> Exit {
     let args = match Args::try_parse() {
@@ -21,7 +22,7 @@ pub fn run() -> Exit {
             };
         }
     };
-    let cfg = match Config::from_args(&args.global) {
+    let cfg = match config::from_args(&args.global) {
         Ok(c) => c,
         Err(ConfigError::Usage(m)) => {
             eprintln!("kmod-doctor: {m}");
@@ -33,77 +34,50 @@ pub fn run() -> Exit {
         }
     };
     let result = match &args.command {
-        Command::Check { modules } => crate::cmd::check::run(&cfg, modules),
-        Command::Rules => crate::cmd::rules::run(&cfg),
+        Command::Check { modules } => cmd::check::run(&cfg, modules),
+        Command::Rules => cmd::rules::run(&cfg),
         Command::Snapshot {
             output,
             dir,
             modules,
         } => {
             let dest = match (output, dir) {
-                (_, Some(d)) => crate::cmd::snapshot::Dest::Dir(d.clone()),
-                (Some(o), None) => crate::cmd::snapshot::Dest::Archive(o.clone()),
-                (None, None) => {
-                    crate::cmd::snapshot::Dest::Archive("kmod-doctor-snapshot.tar.gz".into())
-                }
+                (_, Some(d)) => cmd::snapshot::Dest::Dir(d.clone()),
+                (Some(o), None) => cmd::snapshot::Dest::Archive(o.clone()),
+                (None, None) => cmd::snapshot::Dest::Archive("kmod-doctor-snapshot.tar.gz".into()),
             };
-            crate::cmd::snapshot::run(&cfg, modules, dest)
+            cmd::snapshot::run(&cfg, modules, dest)
         }
-        Command::Explain { message, module } => {
-            crate::cmd::explain::run(&cfg, message, module.as_deref())
-        }
+        Command::Explain { message, module } => cmd::explain::run(&cfg, message, module.as_deref()),
         Command::Scan {
             sort,
             reverse,
             verdict,
             class,
-        } => crate::cmd::scan::run(
+        } => cmd::scan::run(
             &cfg,
-            &crate::cmd::scan::Options {
+            &cmd::scan::Options {
                 sort: *sort,
                 reverse: *reverse,
                 verdicts: verdict.clone(),
                 classes: class.clone(),
             },
         ),
-        Command::Report { modules } => crate::cmd::report::run(&cfg, modules),
-        Command::Completions { shell } => crate::cmd::completions::run(*shell),
-        Command::CompleteModules => crate::cmd::completions::modules(&cfg),
+        Command::Report { modules } => cmd::report::run(&cfg, modules),
+        Command::Completions { shell } => cmd::completions::run(*shell, &Args::command()),
+        Command::CompleteModules => cmd::completions::modules(&cfg),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kmod-doctor: {}", e.message);
-            e.exit
-        }
-    }
-}
-
-/// A failure a command reports: what to print and which exit code.
-#[derive(Debug)]
-pub struct CmdError {
-    pub exit: Exit,
-    pub message: String,
-}
-
-impl CmdError {
-    pub fn usage(m: impl Into<String>) -> CmdError {
-        CmdError {
-            exit: Exit::Usage,
-            message: m.into(),
-        }
-    }
-    pub fn failure(m: impl Into<String>) -> CmdError {
-        CmdError {
-            exit: Exit::Failure,
-            message: m.into(),
+            eprintln!("kmod-doctor: {e}");
+            e.exit()
         }
     }
 }
 
 /// The man page, generated from the clap definition so it cannot drift.
 pub fn man_page() -> Vec<u8> {
-    use clap::CommandFactory;
     let cmd = Args::command();
     let man = clap_mangen::Man::new(cmd.clone()).section("8");
     let mut out = Vec::new();

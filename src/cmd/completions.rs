@@ -4,12 +4,17 @@
 //! then every module in modules.dep), honouring `--root` and `-S` on the
 //! command line being completed where the shell makes that easy (bash, zsh).
 
-use crate::cli::CmdError;
-use crate::cli::args::{Args, CompletionShell};
-use crate::cli::config::Config;
+use super::{CmdError, Config};
 use crate::exit::Exit;
 use crate::facts::System;
-use clap::CommandFactory;
+
+/// `completions SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
 
 pub const BIN: &str = "kmod-doctor";
 
@@ -66,8 +71,7 @@ pub fn modules(cfg: &Config) -> Result<Exit, CmdError> {
 
 /// The command line as completions see it: the hidden helper left out
 /// (clap_complete lists hidden subcommands too).
-fn visible_command() -> clap::Command {
-    let full = Args::command();
+fn visible_command(full: &clap::Command) -> clap::Command {
     let mut cmd = clap::Command::new(BIN)
         .version(env!("CARGO_PKG_VERSION"))
         .args(full.get_arguments().cloned())
@@ -78,9 +82,9 @@ fn visible_command() -> clap::Command {
     cmd
 }
 
-/// The whole script for `shell`.
-pub fn script(shell: CompletionShell) -> String {
-    let mut cmd = visible_command();
+/// The whole script for `shell`, for the command line `full` defines.
+pub fn script(shell: CompletionShell, full: &clap::Command) -> String {
+    let mut cmd = visible_command(full);
     let mut buf = Vec::new();
     let sh = match shell {
         CompletionShell::Bash => clap_complete::Shell::Bash,
@@ -110,8 +114,8 @@ pub fn script(shell: CompletionShell) -> String {
     }
 }
 
-pub fn run(shell: CompletionShell) -> Result<Exit, CmdError> {
-    super::emit(&script(shell))?;
+pub fn run(shell: CompletionShell, full: &clap::Command) -> Result<Exit, CmdError> {
+    super::emit(&script(shell, full))?;
     Ok(Exit::Safe)
 }
 

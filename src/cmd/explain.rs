@@ -4,13 +4,10 @@
 //! Exit status: the check's (the most severe verdict), or 2 when the input
 //! holds no message we recognise or names no module to check.
 
-use crate::cli::CmdError;
-use crate::cli::args::Format;
-use crate::cli::config::Config;
+use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
-use crate::explain::{self, Explanation, picture};
-use crate::facts::System;
-use crate::render;
+use crate::explain::{self, Explanation};
+use crate::render::Document;
 use std::io::{IsTerminal, Read};
 
 /// Standard input is read up to this many bytes; the rest is ignored.
@@ -37,7 +34,7 @@ pub fn read_bounded(r: impl Read) -> Result<String, CmdError> {
     let mut buf = Vec::new();
     r.take(MAX_INPUT + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| CmdError::failure(format!("reading standard input: {e}")))?;
+        .map_err(CmdError::doing("reading standard input"))?;
     if buf.len() as u64 > MAX_INPUT {
         buf.truncate(MAX_INPUT as usize);
         eprintln!(
@@ -80,9 +77,9 @@ pub fn run(cfg: &Config, message: &[String], module: Option<&str>) -> Result<Exi
             "the message names no module: add --module NAME to check one",
         ));
     }
-    let reports = super::check::reports(cfg, &modules)?;
-    let sys = System::new(&cfg.root, cfg.release.as_deref());
-    let pictures = picture::for_reports(&sys, &reports);
+    let p = Pipeline::new(&cfg.root, cfg.release.as_deref(), &cfg.rules);
+    let reports = p.check(&modules)?;
+    let pictures = p.pictures(&reports);
     super::emit(&render_all(cfg, &explanations, &reports, &pictures))?;
     Ok(Exit::worst(reports.iter().map(|r| r.verdict)))
 }
@@ -91,20 +88,11 @@ fn render_all(
     cfg: &Config,
     explanations: &[Explanation],
     reports: &[crate::verdict::Report],
-    pictures: &[Option<picture::Picture>],
+    pictures: &[Option<crate::verdict::picture::Picture>],
 ) -> String {
-    match cfg.format {
-        Format::Text => render::explain::text(explanations, reports, pictures, cfg.style),
-        Format::Markdown => render::explain::markdown(explanations, reports, pictures),
-        Format::Json => {
-            let v = serde_json::json!({
-                "schema_version": render::json::SCHEMA_VERSION,
-                "tool": { "name": "kmod-doctor", "version": env!("CARGO_PKG_VERSION") },
-                "explanations": explanations,
-                "reports": reports,
-                "pictures": pictures,
-            });
-            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-        }
-    }
+    cfg.renderer.render(&Document::Explained {
+        explanations,
+        reports,
+        pictures,
+    })
 }

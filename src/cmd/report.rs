@@ -8,76 +8,11 @@
 //!
 //! Exit status: as `check` (the most severe verdict).
 
-use crate::cli::CmdError;
-use crate::cli::args::Format;
-use crate::cli::config::Config;
+use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
-use crate::explain::picture::{self, Picture};
-use crate::facts::System;
-use crate::render;
-use crate::render::quote::shell_quote;
-use crate::verdict::Report;
-use serde::Serialize;
-
-/// What the report was read from.
-#[derive(Debug, Clone, Serialize)]
-pub struct Source {
-    /// True for the running system, false for a snapshot (`--root`).
-    pub live: bool,
-    /// For a snapshot: the tool version and kernel release its manifest names.
-    pub snapshot_tool_version: Option<String>,
-    pub snapshot_kernel_release: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Ticket {
-    pub tool_version: &'static str,
-    pub source: Source,
-    /// `kmod-doctor report ...` as it can be run again.
-    pub command: String,
-    /// The command whose archive to attach.
-    pub snapshot_command: String,
-    pub reports: Vec<Report>,
-    pub pictures: Vec<Option<Picture>>,
-}
-
-/// Replaces the SSH client address (from `SSH_CONNECTION` evidence) wherever
-/// it appears: a ticket leaves the organisation.
-pub fn redact(r: &mut Report) {
-    const MARK: &str = "[ssh client]";
-    let mut clients: Vec<String> = Vec::new();
-    for f in &r.findings {
-        for e in &f.evidence {
-            if e.path == "SSH_CONNECTION"
-                && let Some(c) = e.value.split_whitespace().next()
-                && !c.is_empty()
-                && !clients.contains(&c.to_string())
-            {
-                clients.push(c.to_string());
-            }
-        }
-    }
-    let scrub = |s: &mut String| {
-        for c in &clients {
-            if s.contains(c.as_str()) {
-                *s = s.replace(c.as_str(), MARK);
-            }
-        }
-    };
-    for f in &mut r.findings {
-        scrub(&mut f.message);
-        for e in &mut f.evidence {
-            if e.path == "SSH_CONNECTION" {
-                e.value = format!("{MARK} (the rest of the variable is not shown)");
-            }
-            scrub(&mut e.value);
-        }
-    }
-    for s in &mut r.next_steps {
-        scrub(&mut s.command);
-        scrub(&mut s.why);
-    }
-}
+use crate::render::Document;
+use crate::shell::shell_quote;
+use crate::verdict::ticket::{Source, Ticket, redact};
 
 fn source(cfg: &Config) -> Source {
     let mut s = Source {
@@ -103,12 +38,12 @@ fn source(cfg: &Config) -> Source {
 }
 
 pub fn ticket(cfg: &Config, modules: &[String]) -> Result<Ticket, CmdError> {
-    let mut reports = super::check::reports(cfg, modules)?;
+    let p = Pipeline::new(&cfg.root, cfg.release.as_deref(), &cfg.rules);
+    let mut reports = p.check(modules)?;
     for r in &mut reports {
         redact(r);
     }
-    let sys = System::new(&cfg.root, cfg.release.as_deref());
-    let pictures = picture::for_reports(&sys, &reports);
+    let pictures = p.pictures(&reports);
     let names: Vec<String> = modules.iter().map(|m| shell_quote(m)).collect();
     let release = match &cfg.release {
         Some(r) => format!(" -S {}", shell_quote(r)),
@@ -129,18 +64,6 @@ pub fn ticket(cfg: &Config, modules: &[String]) -> Result<Ticket, CmdError> {
 
 pub fn run(cfg: &Config, modules: &[String]) -> Result<Exit, CmdError> {
     let t = ticket(cfg, modules)?;
-    let out = match cfg.format {
-        Format::Json => {
-            let v = serde_json::json!({
-                "schema_version": render::json::SCHEMA_VERSION,
-                "tool": { "name": "kmod-doctor", "version": t.tool_version },
-                "report": &t,
-            });
-            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-        }
-        // A ticket is Markdown; text output is the same Markdown.
-        Format::Text | Format::Markdown => render::ticket::render(&t),
-    };
-    super::emit(&out)?;
+    super::emit(&cfg.renderer.render(&Document::Ticket(&t)))?;
     Ok(Exit::worst(t.reports.iter().map(|r| r.verdict)))
 }

@@ -1,245 +1,11 @@
-//! Snapshots: a root captured for another machine, as a directory or .tar.gz.
-//!
-//! Opening an archive from a stranger must be safe: members with absolute
-//! paths or `..` are refused, nothing is written through a symlink, device
-//! nodes, FIFOs and hard links are skipped, and sizes are bounded so a
-//! decompression bomb stops early.
+//! `kmod-doctor snapshot`: a root captured for another machine, as a
+//! directory or .tar.gz (opened again by `root::archive`).
 
-use crate::root::Root;
-use std::io::Read;
-use std::path::{Component, Path, PathBuf};
-
-/// Largest single member and largest total we unpack.
-pub const MAX_MEMBER: u64 = 32 * 1024 * 1024;
-pub const MAX_TOTAL: u64 = 64 * 1024 * 1024;
-pub const MAX_ENTRIES: usize = 500_000;
-
-/// Opens `--root`: a directory, or a snapshot archive unpacked into a
-/// temporary directory that lives as long as the returned guard.
-pub fn open_root(path: &Path) -> Result<(Root, Option<tempfile::TempDir>), String> {
-    let is_archive = path.is_file()
-        && path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"));
-    if is_archive {
-        let tmp = tempfile::Builder::new()
-            .prefix("kmod-doctor-root.")
-            .tempdir()
-            .map_err(|e| format!("creating a temporary directory: {e}"))?;
-        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let report = unpack(file, tmp.path()).map_err(|e| format!("{}: {e}", path.display()))?;
-        for w in &report.skipped {
-            eprintln!("kmod-doctor: {}: skipped {w}", path.display());
-        }
-        let root = Root::open(tmp.path()).map_err(|e| e.to_string())?;
-        return Ok((root, Some(tmp)));
-    }
-    let root =
-        Root::open(path).map_err(|e| format!("--root {}: {}", path.display(), e.reason()))?;
-    Ok((root, None))
-}
-
-struct Bounded<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.left == 0 {
-            return Err(std::io::Error::other(format!(
-                "archive unpacks to more than {MAX_TOTAL} bytes"
-            )));
-        }
-        let max = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct UnpackReport {
-    pub files: usize,
-    pub bytes: u64,
-    /// Members neutralised rather than unpacked, with the reason.
-    pub skipped: Vec<String>,
-}
-
-/// Unpacks a gzip'd tar under `dest` safely.
-pub fn unpack(reader: impl Read, dest: &Path) -> Result<UnpackReport, String> {
-    // Bounds everything tar reads, headers and long names included, so a
-    // bomb hidden in PAX or GNU long-name records stops too.
-    let gz = Bounded {
-        inner: flate2::read::GzDecoder::new(reader),
-        left: MAX_TOTAL + MAX_TOTAL / 8,
-    };
-    let mut ar = tar::Archive::new(gz);
-    let mut report = UnpackReport::default();
-    let entries = ar
-        .entries()
-        .map_err(|e| format!("not a tar.gz archive: {e}"))?;
-    for (i, entry) in entries.enumerate() {
-        if i >= MAX_ENTRIES {
-            return Err(format!("more than {MAX_ENTRIES} members"));
-        }
-        let mut entry = entry.map_err(|e| format!("corrupt archive: {e}"))?;
-        let raw = entry
-            .path()
-            .map_err(|e| format!("member {i}: bad path: {e}"))?
-            .into_owned();
-        let rel = safe_relative(&raw).ok_or_else(|| {
-            format!(
-                "member {:?} escapes the destination (absolute or ..)",
-                crate::render::quote::sanitize(&raw.display().to_string())
-            )
-        })?;
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let target = dest.join(&rel);
-        if !parents_are_real_dirs(dest, &rel) {
-            return Err(format!(
-                "member {:?} would be written through a symlink",
-                crate::render::quote::sanitize(&raw.display().to_string())
-            ));
-        }
-        let kind = entry.header().entry_type();
-        match kind {
-            tar::EntryType::Directory => {
-                std::fs::create_dir_all(&target).map_err(|e| {
-                    format!(
-                        "{}: {e}",
-                        crate::render::quote::sanitize(&rel.display().to_string())
-                    )
-                })?;
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let size = entry.header().size().unwrap_or(u64::MAX);
-                if size > MAX_MEMBER {
-                    return Err(format!(
-                        "member {:?} is larger than {MAX_MEMBER} bytes",
-                        crate::render::quote::sanitize(&raw.display().to_string())
-                    ));
-                }
-                if report.bytes + size > MAX_TOTAL {
-                    return Err(format!("archive unpacks to more than {MAX_TOTAL} bytes"));
-                }
-                if let Some(p) = target.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| {
-                        format!(
-                            "{}: {e}",
-                            crate::render::quote::sanitize(&rel.display().to_string())
-                        )
-                    })?;
-                }
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&target)
-                    .map_err(|e| {
-                        format!(
-                            "{}: {e}",
-                            crate::render::quote::sanitize(&rel.display().to_string())
-                        )
-                    })?;
-                let n =
-                    std::io::copy(&mut (&mut entry).take(MAX_MEMBER + 1), &mut f).map_err(|e| {
-                        format!(
-                            "{}: {e}",
-                            crate::render::quote::sanitize(&rel.display().to_string())
-                        )
-                    })?;
-                if n > size {
-                    return Err(format!(
-                        "member {:?} is longer than its header says",
-                        crate::render::quote::sanitize(&raw.display().to_string())
-                    ));
-                }
-                report.bytes += n;
-                report.files += 1;
-            }
-            tar::EntryType::Symlink => {
-                let link = entry
-                    .link_name()
-                    .map_err(|e| {
-                        format!(
-                            "{}: {e}",
-                            crate::render::quote::sanitize(&rel.display().to_string())
-                        )
-                    })?
-                    .ok_or_else(|| {
-                        format!(
-                            "symlink {:?} without a target",
-                            crate::render::quote::sanitize(&raw.display().to_string())
-                        )
-                    })?;
-                if let Some(p) = target.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| {
-                        format!(
-                            "{}: {e}",
-                            crate::render::quote::sanitize(&rel.display().to_string())
-                        )
-                    })?;
-                }
-                // Kept verbatim: reads resolve links inside the root, so even
-                // an absolute or climbing target cannot reach outside.
-                std::os::unix::fs::symlink(&link, &target).map_err(|e| {
-                    format!(
-                        "{}: {e}",
-                        crate::render::quote::sanitize(&rel.display().to_string())
-                    )
-                })?;
-            }
-            other => report.skipped.push(format!(
-                "{} ({other:?} members are not unpacked)",
-                crate::render::quote::sanitize(&rel.display().to_string())
-            )),
-        }
-    }
-    Ok(report)
-}
-
-/// The member path as a clean relative path, or `None` if it is absolute or
-/// climbs with `..`.
-fn safe_relative(p: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::Normal(s) => out.push(s),
-            Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
-}
-
-/// Every existing ancestor of `dest/rel` below `dest` is a real directory, so
-/// writing the member cannot follow a symlink planted by an earlier member.
-fn parents_are_real_dirs(dest: &Path, rel: &Path) -> bool {
-    let mut cur = dest.to_path_buf();
-    let comps: Vec<_> = rel.components().collect();
-    for c in &comps[..comps.len().saturating_sub(1)] {
-        cur.push(c);
-        match std::fs::symlink_metadata(&cur) {
-            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => return false,
-            _ => {}
-        }
-    }
-    // The member itself must not replace an existing symlink either.
-    !matches!(std::fs::symlink_metadata(dest.join(rel)), Ok(m) if m.file_type().is_symlink())
-}
-
-// ------------------------------------------------------------------ capture
-
-use crate::cli::CmdError;
-use crate::cli::config::Config;
+use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
-use crate::facts::System;
-use crate::root::{DEVICES_TSV, Recorded};
+use crate::root::archive::safe_relative;
+use crate::root::{DEVICES_TSV, Recorded, Root};
+use std::path::{Path, PathBuf};
 
 /// Where `snapshot` writes.
 pub enum Dest {
@@ -262,26 +28,20 @@ manifest.json names the tool version, the kernel release and the modules asked f
 /// Captures what `check` reads for `modules` (all loaded modules when none
 /// are given) into `dest`. Reads only; writes nothing but the destination.
 pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdError> {
-    let live = Root::open(cfg.root.base())
-        .map_err(|e| CmdError::failure(e.to_string()))?
-        .with_recorder();
+    let live = Root::open(cfg.root.base())?.with_recorder();
     let mut names: Vec<String> = modules.to_vec();
+    let release;
     {
-        let sys = System::new(&live, cfg.release.as_deref());
+        let p = Pipeline::new(&live, cfg.release.as_deref(), &cfg.rules);
+        let sys = p.sys();
         if names.is_empty()
             && let Ok(Some(list)) = sys.proc_modules()
         {
             names = list.iter().map(|e| e.name.clone()).collect();
         }
-        for m in &names {
-            let q = crate::facts::name::validate_query(m)
-                .map_err(|e| CmdError::usage(e.to_string()))?;
-            let (resolved, _) = crate::facts::resolve::resolve(&sys, &q);
-            for r in &resolved {
-                let table = crate::facts::gather(&sys, r);
-                let _ = crate::verdict::evaluate(&cfg.rules, &table);
-            }
-        }
+        // What check reads for these modules is what the snapshot keeps.
+        p.check(&names)?;
+        release = sys.release().as_ref().map(|(r, _)| r.clone()).ok();
         // The module tree and configuration are read even when no module
         // needed them, so the snapshot answers other questions too.
         let _ = sys.moddep();
@@ -308,12 +68,12 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
                     d.display()
                 )));
             }
-            std::fs::create_dir_all(d)
-                .map_err(|e| CmdError::failure(format!("{}: {e}", d.display())))?;
+            std::fs::create_dir_all(d).map_err(CmdError::io(d))?;
             (d.clone(), None)
         }
         Dest::Archive(_) => {
-            let t = tempfile::tempdir().map_err(|e| CmdError::failure(e.to_string()))?;
+            let t =
+                tempfile::tempdir().map_err(CmdError::doing("creating a temporary directory"))?;
             (t.path().to_path_buf(), Some(t))
         }
     };
@@ -342,11 +102,8 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         }
         match what {
             Recorded::File => {
-                let bytes = live
-                    .read_bytes(&path)
-                    .map_err(|e| CmdError::failure(e.to_string()))?;
-                std::fs::write(&out, bytes)
-                    .map_err(|e| CmdError::failure(format!("{}: {e}", out.display())))?;
+                let bytes = live.read_bytes(&path)?;
+                std::fs::write(&out, bytes).map_err(CmdError::io(&out))?;
                 counts.0 += 1;
             }
             Recorded::Dir => {
@@ -392,8 +149,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         counts.2 += 1;
     }
     let write = |name: &str, body: &str| {
-        std::fs::write(meta_dir.join(name), body)
-            .map_err(|e| CmdError::failure(format!("{name}: {e}")))
+        std::fs::write(meta_dir.join(name), body).map_err(CmdError::doing(name))
     };
     write(
         Path::new(DEVICES_TSV)
@@ -411,11 +167,6 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
             live.ssh_connection().unwrap_or_default()
         ),
     )?;
-    let release = System::new(&live, cfg.release.as_deref())
-        .release()
-        .as_ref()
-        .map(|(r, _)| r.clone())
-        .ok();
     let manifest = serde_json::json!({
         "tool": "kmod-doctor",
         "version": env!("CARGO_PKG_VERSION"),
@@ -458,17 +209,15 @@ fn mkdirs(base: &Path, p: &Path) -> Result<(), CmdError> {
             }
         }
     }
-    std::fs::create_dir_all(p).map_err(|e| CmdError::failure(format!("{}: {e}", p.display())))
+    std::fs::create_dir_all(p).map_err(CmdError::io(p))
 }
 
 fn copy_link(from: &Path, to: &Path) -> Result<(), CmdError> {
-    let target = std::fs::read_link(from)
-        .map_err(|e| CmdError::failure(format!("{}: {e}", from.display())))?;
+    let target = std::fs::read_link(from).map_err(CmdError::io(from))?;
     if std::fs::symlink_metadata(to).is_ok() {
         return Ok(());
     }
-    std::os::unix::fs::symlink(target, to)
-        .map_err(|e| CmdError::failure(format!("{}: {e}", to.display())))
+    std::os::unix::fs::symlink(target, to).map_err(CmdError::io(to))
 }
 
 fn dir_size(d: &Path) -> u64 {
@@ -482,16 +231,12 @@ fn dir_size(d: &Path) -> u64 {
 }
 
 fn pack(dir: &Path, archive: &Path) -> Result<(), CmdError> {
-    let f = std::fs::File::create(archive)
-        .map_err(|e| CmdError::failure(format!("{}: {e}", archive.display())))?;
+    let f = std::fs::File::create(archive).map_err(CmdError::io(archive))?;
     let gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
     let mut b = tar::Builder::new(gz);
     b.follow_symlinks(false);
-    b.append_dir_all(".", dir)
-        .map_err(|e| CmdError::failure(format!("{}: {e}", archive.display())))?;
-    let gz = b
-        .into_inner()
-        .map_err(|e| CmdError::failure(e.to_string()))?;
-    gz.finish().map_err(|e| CmdError::failure(e.to_string()))?;
+    b.append_dir_all(".", dir).map_err(CmdError::io(archive))?;
+    let gz = b.into_inner().map_err(CmdError::io(archive))?;
+    gz.finish().map_err(CmdError::io(archive))?;
     Ok(())
 }

@@ -5,7 +5,6 @@
 //! The explanation is decided here; renderers only lay it out.
 
 pub mod message;
-pub mod picture;
 
 use message::{Errno, Line, Said, Source};
 use serde::Serialize;

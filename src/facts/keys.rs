@@ -46,6 +46,7 @@ keys! {
     "module.name" Str "The module name after resolution (underscores, alias resolved).";
     "module.resolved_via" Str "`name`, `dashed` (dashes read as underscores) or `alias`.";
     "module.alias_source" Str "Where the alias was found (`file:line`), empty unless resolved via an alias.";
+    "module.aliases_checked" Bool "Every alias source (modprobe.d, modules.alias, modules.builtin.modinfo) could be read while resolving the name.";
     "module.loaded" Bool "The module is in /proc/modules (or /sys/module/M/initstate exists).";
     "module.builtin" Bool "Compiled into the kernel (modules.builtin, or /sys/module/M without initstate).";
     "module.known" Bool "modules.dep lists it for this kernel release.";

@@ -16,10 +16,33 @@ pub use resolve::Resolved;
 pub use system::System;
 pub use table::{Evidence, Fact, FactTable, Value};
 
-/// All facts for one resolved module.
-pub fn gather(sys: &System, r: &Resolved) -> FactTable {
-    let mut t = FactTable::default();
-    kernel::gather(sys, &mut t);
-    module::gather(sys, r, &mut t);
-    t
+use crate::root::Root;
+
+/// One run's view of a system: the system-wide facts, and the user indexes
+/// built on them, shared by every module the run asks about.
+pub struct Host<'r> {
+    pub sys: System<'r>,
+    pub users: users::Users,
+}
+
+impl<'r> Host<'r> {
+    /// `release` overrides the running kernel's release, as `modprobe -S` does.
+    pub fn new(root: &'r Root, release: Option<&str>) -> Host<'r> {
+        Host {
+            sys: System::new(root, release),
+            users: users::Users::default(),
+        }
+    }
+
+    /// All facts for one resolved module.
+    pub fn gather(&self, r: &Resolved) -> FactTable {
+        let mut t = FactTable::default();
+        kernel::gather(&self.sys, &mut t);
+        module::gather(&self.sys, r, &mut t);
+        // Only a loaded module has users; the others never pay for the scans.
+        if t.bool("module.loaded") == Some(true) {
+            users::gather(&self.sys, &self.users, &r.name, &mut t);
+        }
+        t
+    }
 }

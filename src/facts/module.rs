@@ -41,6 +41,11 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
         _ => String::new(),
     };
     t.set("module.alias_source", alias_source, vec![]);
+    // "No alias resolves to it" holds only if every alias source was read.
+    match r.unchecked.first() {
+        None => t.set("module.aliases_checked", true, vec![]),
+        Some(e) => t.unread("module.aliases_checked", e.clone()),
+    }
 
     let sysfs = sysfs(sys, name);
     let proc = sys.proc_modules();
@@ -315,7 +320,6 @@ fn loaded_facts(
     modalias_devices(sys, name, t);
     removal_order(sys, name, t);
     would_also_remove(sys, name, t);
-    super::users::gather(sys, name, t);
 }
 
 fn drivers(sys: &System, dir: &str, t: &mut FactTable) {

@@ -30,13 +30,27 @@ pub struct Resolved {
     pub query: String,
     pub name: String,
     pub via: Via,
+    /// When nothing matched: the reads that failed while looking, which are
+    /// why "not found" cannot be said with confidence.
+    pub unchecked: Vec<ReadError>,
 }
 
-/// Reads that failed while resolving; if nothing matched, they are why we
-/// cannot say "not found" with confidence.
-pub type Unchecked = Vec<ReadError>;
+impl Resolved {
+    /// A module asked for by its own name.
+    pub fn direct(name: &str, via: Via) -> Resolved {
+        Resolved {
+            query: name.to_string(),
+            name: name.to_string(),
+            via,
+            unchecked: Vec::new(),
+        }
+    }
+}
 
-pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
+/// The modules `query` names, in the order modprobe would find them; when
+/// nothing matches, the name itself (so the verdict can say not-found),
+/// carrying the reads that failed while looking.
+pub fn resolve(sys: &System, query: &str) -> Vec<Resolved> {
     let norm = normalize(query);
     let direct = |name: &str| Resolved {
         query: query.to_string(),
@@ -46,11 +60,13 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
         } else {
             Via::Dashed
         },
+        unchecked: Vec::new(),
     };
     let aliased = |name: String, source: String| Resolved {
         query: query.to_string(),
         name,
         via: Via::Alias { source },
+        unchecked: Vec::new(),
     };
     let mut unchecked = Vec::new();
 
@@ -61,31 +77,31 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
         .map(|(_, m, o)| aliased(m.to_string(), o.to_string()))
         .collect();
     if !conf_hits.is_empty() {
-        return (dedup(conf_hits), unchecked);
+        return dedup(conf_hits);
     }
 
     let plain = is_plain_name(&norm);
     if plain {
         match sys.proc_modules() {
             Ok(Some(_)) if sys.loaded_entry(&norm).is_some() => {
-                return (vec![direct(&norm)], unchecked);
+                return vec![direct(&norm)];
             }
             Ok(_) => {}
             Err(e) => unchecked.push(e.clone()),
         }
         match sys.moddep() {
-            Ok(d) if d.get(&norm).is_some() => return (vec![direct(&norm)], unchecked),
+            Ok(d) if d.get(&norm).is_some() => return vec![direct(&norm)],
             Ok(_) => {}
             Err(e) => unchecked.push(e.clone()),
         }
         if let Some(dir) = child("/sys/module", &norm)
             && sys.root.exists(&dir)
         {
-            return (vec![direct(&norm)], unchecked);
+            return vec![direct(&norm)];
         }
         let conf = sys.modprobe_conf();
         if conf.remove_command(&norm).is_some() || conf.install_command(&norm).is_some() {
-            return (vec![direct(&norm)], unchecked);
+            return vec![direct(&norm)];
         }
     }
 
@@ -100,7 +116,7 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
                 })
                 .collect();
             if !hits.is_empty() {
-                return (dedup(hits), unchecked);
+                return dedup(hits);
             }
         }
         Err(e) => unchecked.push(e.clone()),
@@ -124,7 +140,7 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
                 .collect();
             hits.sort_by(|a, b| a.name.cmp(&b.name));
             if !hits.is_empty() {
-                return (dedup(hits), unchecked);
+                return dedup(hits);
             }
         }
         Err(e) => unchecked.push(e.clone()),
@@ -134,10 +150,12 @@ pub fn resolve(sys: &System, query: &str) -> (Vec<Resolved>, Unchecked) {
         && let Ok(b) = sys.builtin()
         && b.contains_key(&norm)
     {
-        return (vec![direct(&norm)], unchecked);
+        return vec![direct(&norm)];
     }
     // Nothing matched: check the name itself so the verdict can say not-found.
-    (vec![direct(&norm)], unchecked)
+    let mut itself = direct(&norm);
+    itself.unchecked = unchecked;
+    vec![itself]
 }
 
 /// modprobe compares aliases with dashes read as underscores, except inside

@@ -71,7 +71,6 @@ pub struct System<'r> {
     modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
-    users: super::users::Users,
     module_index: OnceCell<HashMap<String, usize>>,
     alias_index: OnceCell<HashMap<String, Vec<usize>>>,
 }
@@ -116,15 +115,9 @@ impl<'r> System<'r> {
             modprobe_conf: OnceCell::new(),
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
-            users: super::users::Users::default(),
             module_index: OnceCell::new(),
             alias_index: OnceCell::new(),
         }
-    }
-
-    /// Who uses what (processes, mounts, swaps, routes), read on demand.
-    pub fn users(&self) -> &super::users::Users {
-        &self.users
     }
 
     pub fn release(&self) -> &Loaded<(String, Evidence)> {

@@ -69,21 +69,7 @@ impl From<Vec<String>> for Value {
     }
 }
 
-/// What was read and where: `/sys/module/loop/refcnt` said `1`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Evidence {
-    pub path: String,
-    pub value: String,
-}
-
-impl Evidence {
-    pub fn new(path: impl Into<String>, value: impl Into<String>) -> Evidence {
-        Evidence {
-            path: path.into(),
-            value: value.into(),
-        }
-    }
-}
+pub use crate::model::Evidence;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {

@@ -2,12 +2,12 @@
 //! module it names (laid out by the text and Markdown renderers).
 
 use super::markdown::code;
-use super::quote::sanitize;
 use super::style::Style;
 use super::wrap;
 use crate::explain::Explanation;
-use crate::explain::picture::Picture;
+use crate::shell::sanitize;
 use crate::verdict::Report;
+use crate::verdict::picture::Picture;
 use std::fmt::Write;
 
 const WIDTH: usize = 80;

@@ -1,45 +1,82 @@
-//! JSON for scripts and fleets. The schema is documented in the README and
-//! versioned: fields are added, never renamed or removed, within a version.
+//! JSON for scripts and fleets. Every document has the same envelope:
+//! `schema_version` and `tool` beside the payload's own fields. The schema is
+//! documented in the README and versioned: fields are added, never renamed or
+//! removed, within a version.
 
+use crate::explain::Explanation;
+use crate::rules::RuleSet;
 use crate::verdict::Report;
+use crate::verdict::picture::Picture;
+use crate::verdict::scan::Scan;
+use crate::verdict::ticket::Ticket;
 use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
+/// The payload's fields (it must serialize to an object) with the envelope
+/// added; keys come out sorted.
+fn envelope(payload: impl Serialize) -> Value {
+    let mut m = match serde_json::to_value(payload) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    m.insert("schema_version".into(), json!(SCHEMA_VERSION));
+    m.insert(
+        "tool".into(),
+        json!({"name": "kmod-doctor", "version": env!("CARGO_PKG_VERSION")}),
+    );
+    Value::Object(m)
 }
 
-#[derive(Serialize)]
-struct Doc<'a> {
-    schema_version: u32,
-    tool: Tool,
-    #[serde(flatten)]
-    report: &'a Report,
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
-fn doc(r: &Report) -> Doc<'_> {
-    Doc {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "kmod-doctor",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        report: r,
+/// `check`: one module → an object; several → an array of objects.
+pub fn reports(reports: &[Report]) -> String {
+    match reports {
+        [one] => pretty(&envelope(one)),
+        many => pretty(&Value::Array(many.iter().map(envelope).collect())),
     }
 }
 
-/// One module → an object; several → an array of objects.
-pub fn render(reports: &[Report]) -> String {
-    let v = if reports.len() == 1 {
-        serde_json::to_value(doc(&reports[0]))
-    } else {
-        serde_json::to_value(reports.iter().map(doc).collect::<Vec<_>>())
-    };
-    let mut s =
-        serde_json::to_string_pretty(&v.unwrap_or(serde_json::Value::Null)).unwrap_or_default();
-    s.push('\n');
-    s
+pub fn explained(
+    explanations: &[Explanation],
+    reports: &[Report],
+    pictures: &[Option<Picture>],
+) -> String {
+    pretty(&envelope(json!({
+        "explanations": explanations,
+        "reports": reports,
+        "pictures": pictures,
+    })))
+}
+
+pub fn scan(s: &Scan) -> String {
+    pretty(&envelope(s))
+}
+
+pub fn ticket(t: &Ticket) -> String {
+    pretty(&envelope(json!({ "report": t })))
+}
+
+pub fn rules(set: &RuleSet) -> String {
+    let rules: Vec<Value> = set
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "severity": r.severity,
+                "verdict": r.verdict,
+                "summary": r.summary,
+                "when": r.when_src,
+                "origin": r.origin,
+            })
+        })
+        .collect();
+    pretty(&envelope(json!({ "rules": rules })))
 }

@@ -1,9 +1,9 @@
 //! Markdown for tickets: renders on GitHub and GitLab, pastes cleanly.
 
-use super::quote::sanitize;
 use super::{symbol, yes_no};
-use crate::explain::picture::Picture;
+use crate::shell::sanitize;
 use crate::verdict::Report;
+use crate::verdict::picture::Picture;
 use std::fmt::Write;
 
 pub fn render(reports: &[Report]) -> String {

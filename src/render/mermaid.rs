@@ -2,10 +2,10 @@
 //! render in Markdown: holders above the module, devices, users and
 //! dependencies below, coloured by what they mean for the removal.
 
-use super::quote::sanitize;
 use super::symbol;
-use crate::explain::picture::{Kind, Node, Picture, Status};
+use crate::shell::sanitize;
 use crate::verdict::Verdict;
+use crate::verdict::picture::{Kind, Node, Picture, Status};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 

@@ -5,14 +5,94 @@ pub mod explain;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
-pub mod quote;
+pub mod rules;
 pub mod scan;
 pub mod style;
 pub mod text;
 pub mod ticket;
 pub mod tree;
 
-use crate::verdict::Verdict;
+use crate::explain::Explanation;
+use crate::rules::RuleSet;
+use crate::verdict::picture::Picture;
+use crate::verdict::scan::Scan;
+use crate::verdict::ticket::Ticket;
+use crate::verdict::{Report, Verdict};
+use style::Style;
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Everything a command can print, already decided.
+pub enum Document<'a> {
+    /// `check`: one report per module, with its picture (text and Markdown draw it).
+    Reports {
+        reports: &'a [Report],
+        pictures: &'a [Option<Picture>],
+    },
+    /// `explain`: what the message meant, then the check of the modules it names.
+    Explained {
+        explanations: &'a [Explanation],
+        reports: &'a [Report],
+        pictures: &'a [Option<Picture>],
+    },
+    Scan(&'a Scan),
+    Ticket(&'a Ticket),
+    Rules(&'a RuleSet),
+}
+
+/// The output format and style, chosen once per run.
+#[derive(Debug, Clone, Copy)]
+pub struct Renderer {
+    pub format: Format,
+    pub style: Style,
+}
+
+impl Renderer {
+    /// Whether the pictures (trees, Mermaid) are drawn: JSON leaves them out
+    /// of `check`, so they need not be computed.
+    pub fn draws_pictures(&self) -> bool {
+        self.format != Format::Json
+    }
+
+    pub fn render(&self, doc: &Document) -> String {
+        match (self.format, doc) {
+            (Format::Json, Document::Reports { reports, .. }) => json::reports(reports),
+            (Format::Text, Document::Reports { reports, pictures }) => {
+                text::render_with(reports, pictures, self.style)
+            }
+            (Format::Markdown, Document::Reports { reports, pictures }) => {
+                markdown::render_with(reports, pictures)
+            }
+            (
+                format,
+                Document::Explained {
+                    explanations,
+                    reports,
+                    pictures,
+                },
+            ) => match format {
+                Format::Text => explain::text(explanations, reports, pictures, self.style),
+                Format::Markdown => explain::markdown(explanations, reports, pictures),
+                Format::Json => json::explained(explanations, reports, pictures),
+            },
+            (Format::Text, Document::Scan(s)) => scan::text(s, self.style),
+            (Format::Json, Document::Scan(s)) => json::scan(s),
+            (Format::Markdown, Document::Scan(s)) => scan::markdown(s),
+            (Format::Json, Document::Ticket(t)) => json::ticket(t),
+            // A ticket is Markdown; text output is the same Markdown.
+            (Format::Text | Format::Markdown, Document::Ticket(t)) => ticket::render(t),
+            (Format::Json, Document::Rules(r)) => json::rules(r),
+            (Format::Text, Document::Rules(r)) => rules::text(r),
+            (Format::Markdown, Document::Rules(r)) => rules::markdown(r),
+        }
+    }
+}
 
 /// The word and symbol for a verdict, shared by text and Markdown.
 pub fn symbol(v: Verdict) -> &'static str {

@@ -1,10 +1,10 @@
 //! `scan` output: an lsmod-like table with class, verdict and reason columns.
 
 use super::markdown::{cell, code};
-use super::quote::sanitize;
 use super::style::Style;
 use super::symbol;
-use crate::cmd::scan::{Row, Scan};
+use crate::shell::sanitize;
+use crate::verdict::scan::{Row, Scan};
 use std::fmt::Write;
 
 const USED_BY_MAX: usize = 28;
@@ -170,21 +170,4 @@ pub fn markdown(s: &Scan) -> String {
     }
     let _ = writeln!(out, "{}", summary(s));
     out
-}
-
-#[derive(serde::Serialize)]
-struct Doc<'a> {
-    schema_version: u32,
-    tool: serde_json::Value,
-    #[serde(flatten)]
-    scan: &'a Scan,
-}
-
-pub fn json(s: &Scan) -> String {
-    let d = Doc {
-        schema_version: super::json::SCHEMA_VERSION,
-        tool: serde_json::json!({"name": "kmod-doctor", "version": env!("CARGO_PKG_VERSION")}),
-        scan: s,
-    };
-    serde_json::to_string_pretty(&d).unwrap_or_default() + "\n"
 }

@@ -1,11 +1,11 @@
 //! Text for people: the verdict first, then why, then what to do. Fits 80
 //! columns.
 
-use super::quote::sanitize;
 use super::style::Style;
 use super::{symbol, wrap, yes_no};
-use crate::explain::picture::Picture;
+use crate::shell::sanitize;
 use crate::verdict::Report;
+use crate::verdict::picture::Picture;
 use std::fmt::Write;
 
 const WIDTH: usize = 80;

@@ -3,12 +3,12 @@
 
 use super::explain::fence_for;
 use super::markdown::{cell, code};
-use super::quote::sanitize;
 use super::style::Style;
 use super::{symbol, yes_no};
-use crate::cmd::report::Ticket;
-use crate::explain::picture::Picture;
+use crate::shell::sanitize;
 use crate::verdict::Report;
+use crate::verdict::picture::Picture;
+use crate::verdict::ticket::Ticket;
 use std::fmt::Write;
 
 /// A code span inside a table cell: GFM splits cells at `|` even there.

@@ -3,10 +3,10 @@
 //! to remove first is at the top), then the module, then its devices, users
 //! and dependencies below, each marked with what it means for the removal.
 
-use super::quote::sanitize;
 use super::style::Style;
 use super::symbol;
-use crate::explain::picture::{Node, Picture, Status};
+use crate::shell::sanitize;
+use crate::verdict::picture::{Node, Picture, Status};
 
 /// The mark before a node's note.
 pub fn mark(s: Status) -> &'static str {
@@ -127,8 +127,8 @@ pub fn worth_drawing(p: &Picture) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explain::picture::{Group, Kind};
     use crate::verdict::Verdict;
+    use crate::verdict::picture::{Group, Kind};
 
     fn n(label: &str, status: Status, children: Vec<Node>) -> Node {
         Node {

@@ -6,6 +6,7 @@
 //! are followed inside the root and can never escape it, the way a chroot would see
 //! them, so a hostile snapshot cannot make us read the analyst's own files.
 
+pub mod archive;
 mod devices;
 mod error;
 mod record;

@@ -5,7 +5,7 @@
 pub mod condition;
 pub mod template;
 
-use crate::verdict::{Severity, Verdict};
+use crate::model::{Severity, Verdict};
 use condition::Expr;
 use serde::Deserialize;
 use template::Template;

@@ -7,7 +7,7 @@
 //! terminal escapes.
 
 use crate::facts::{FactTable, Value, keys};
-use crate::render::quote::{sanitize, shell_quote};
+use crate::shell::{sanitize, shell_quote};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {

@@ -1,0 +1,14 @@
+//! The validated configuration every command runs with (built by `cli`).
+
+use crate::render::Renderer;
+use crate::root::Root;
+use crate::rules::RuleSet;
+
+pub struct Config {
+    pub root: Root,
+    pub release: Option<String>,
+    pub renderer: Renderer,
+    pub rules: RuleSet,
+    /// Keeps an unpacked snapshot alive for the run.
+    pub _unpacked: Option<tempfile::TempDir>,
+}

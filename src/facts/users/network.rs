@@ -1,0 +1,278 @@
+//! Network users: the interfaces a module provides, those stacked on them,
+//! whether they are up, carry a default route, or carry this SSH session.
+
+use super::Tally;
+use crate::facts::devmap;
+use crate::facts::parse::routes;
+use crate::facts::system::{Loaded, System};
+use crate::facts::table::{Evidence, FactTable};
+use crate::root::{ReadError, ReadErrorKind, child};
+use std::cell::OnceCell;
+use std::collections::{BTreeSet, HashMap};
+
+/// A network interface as the whole run sees it: the modules that provide it
+/// (each with the evidence), the interfaces stacked on it, whether it is up.
+#[derive(Debug, Clone)]
+pub struct NetIf {
+    pub name: String,
+    pub dir: String,
+    pub owners: Vec<(String, Evidence)>,
+    pub uppers: Vec<String>,
+    pub up: Option<Evidence>,
+}
+
+/// Interfaces and routes, each read once per run and only when asked.
+#[derive(Default)]
+pub struct Network {
+    net: OnceCell<Result<Vec<NetIf>, ReadError>>,
+    routes4: OnceCell<Loaded<Vec<routes::Route4>>>,
+    v6_defaults: OnceCell<Loaded<Vec<(String, usize)>>>,
+}
+
+impl Network {
+    fn routes4(&self, sys: &System) -> &Loaded<Vec<routes::Route4>> {
+        self.routes4.get_or_init(|| {
+            let p = "/proc/net/route";
+            routes::parse_v4(&sys.root.read_to_string(p)?, p)
+        })
+    }
+
+    fn v6_defaults(&self, sys: &System) -> &Loaded<Vec<(String, usize)>> {
+        self.v6_defaults.get_or_init(|| {
+            let p = "/proc/net/ipv6_route";
+            match sys.root.read_to_string(p) {
+                Ok(t) => routes::parse_v6_defaults(&t, p),
+                // IPv6 disabled: no IPv6 routes at all.
+                Err(e) if e.kind == ReadErrorKind::NotFound => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    /// Every interface with its providers, uppers and state.
+    pub fn interfaces(
+        &self,
+        sys: &System,
+        devs: &super::devices::Devices,
+    ) -> &Result<Vec<NetIf>, ReadError> {
+        self.net.get_or_init(|| {
+            let map = devmap::load();
+            let names = match sys.root.read_dir("/sys/class/net") {
+                Ok(i) => i,
+                Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let mut out = Vec::new();
+            for i in names {
+                // The loopback device is built into every kernel: no module
+                // provides it, whatever its sysfs entry looks like.
+                if i == "lo" {
+                    continue;
+                }
+                let Some(dir) = child("/sys/class/net", &i) else {
+                    continue;
+                };
+                let mut owners: Vec<(String, Evidence)> = Vec::new();
+                // An interface whose link cannot be followed cannot be tied to
+                // any module: which module loses it is then unknown, and the
+                // answer must say so rather than skip it.
+                let canon = match sys.root.canonical(&dir) {
+                    // A link into /sys/devices, or (hand-made trees) the
+                    // interface directory itself; anything else is damage.
+                    Ok(p) if p.starts_with("/sys/devices/") || sys.root.read_dir(&p).is_ok() => p,
+                    Ok(p) => {
+                        return Err(ReadError::new(
+                            &dir,
+                            ReadErrorKind::Malformed(format!(
+                                "leads to {}, not to a device directory",
+                                crate::shell::sanitize(&p)
+                            )),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                };
+                let o = devs.path_owners(sys, &canon);
+                for (k, m) in o.modules.iter().enumerate() {
+                    let ev = o
+                        .evidence
+                        .get(k)
+                        .cloned()
+                        .unwrap_or_else(|| Evidence::new(&canon, "device"));
+                    owners.push((m.clone(), ev));
+                }
+                for (marker, m) in &map.net_markers {
+                    if sys.root.exists(&format!("{dir}/{marker}")) {
+                        owners.push((
+                            m.clone(),
+                            Evidence::new(format!("{dir}/{marker}"), "present"),
+                        ));
+                    }
+                }
+                if let Ok(ue) = sys.root.read_to_string(&format!("{dir}/uevent"))
+                    && let Some(dt) = ue.lines().find_map(|l| l.strip_prefix("DEVTYPE="))
+                    && let Some(m) = map.net_devtypes.get(dt)
+                {
+                    owners.push((
+                        m.clone(),
+                        Evidence::new(format!("{dir}/uevent"), format!("DEVTYPE={dt}")),
+                    ));
+                }
+                let mut uppers = Vec::new();
+                if let Ok(target) = sys.root.read_link(&format!("{dir}/master")) {
+                    uppers.push(target.rsplit('/').next().unwrap_or_default().to_string());
+                }
+                if let Ok(entries) = sys.root.read_dir(&dir) {
+                    uppers.extend(
+                        entries
+                            .iter()
+                            .filter_map(|n| n.strip_prefix("upper_").map(str::to_string)),
+                    );
+                }
+                uppers.retain(|u| !u.is_empty());
+                let up = sys
+                    .root
+                    .read_attr(&format!("{dir}/flags"))
+                    .ok()
+                    .and_then(|f| {
+                        let flags =
+                            u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).unwrap_or(0);
+                        (flags & 1 != 0).then(|| Evidence::new(format!("{dir}/flags"), f))
+                    });
+                out.push(NetIf {
+                    name: i,
+                    dir,
+                    owners,
+                    uppers,
+                    up,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+const KEYS: [&str; 4] = [
+    "users.interfaces",
+    "users.up_interfaces",
+    "users.route_interfaces",
+    "users.ssh_interfaces",
+];
+
+pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
+    let net = &u.network;
+    let ifaces = match net.interfaces(sys, &u.devices) {
+        Ok(i) => i,
+        Err(e) => {
+            for k in KEYS {
+                t.unread(k, e.clone());
+            }
+            return;
+        }
+    };
+    let by_name: HashMap<&str, &NetIf> = ifaces.iter().map(|i| (i.name.as_str(), i)).collect();
+    let mut affected = BTreeSet::new();
+    let mut ev = Vec::new();
+    let mut queue = Vec::new();
+    for i in ifaces {
+        if let Some((_, e)) = i.owners.iter().find(|(m, _)| m == name) {
+            affected.insert(i.name.clone());
+            ev.push(e.clone());
+            queue.push(i.name.clone());
+        }
+    }
+    // Interfaces stacked on top (bridges, bonds, VLANs) go down with their lower devices.
+    while let Some(i) = queue.pop() {
+        let Some(nif) = by_name.get(i.as_str()) else {
+            continue;
+        };
+        for up in &nif.uppers {
+            if affected.insert(up.clone()) {
+                ev.push(Evidence::new(
+                    format!("{}/upper_{up}", nif.dir),
+                    format!("{up} is stacked on {i}"),
+                ));
+                queue.push(up.clone());
+            }
+        }
+    }
+    if !affected.is_empty() {
+        tally.classes.insert("network".to_string());
+    }
+    let mut up = Vec::new();
+    let mut up_ev = Vec::new();
+    for i in &affected {
+        if let Some(e) = by_name.get(i.as_str()).and_then(|n| n.up.clone()) {
+            up.push(i.clone());
+            up_ev.push(e);
+        }
+    }
+    t.set(
+        "users.interfaces",
+        affected.iter().cloned().collect::<Vec<_>>(),
+        ev,
+    );
+    t.set("users.up_interfaces", up, up_ev);
+
+    // Default routes and the SSH session through those interfaces.
+    let mut route_if = BTreeSet::new();
+    let mut rev = Vec::new();
+    let r4 = net.routes4(sys);
+    match r4 {
+        Ok(rs) => {
+            for r in rs
+                .iter()
+                .filter(|r| r.is_default() && r.up && affected.contains(&r.iface))
+            {
+                route_if.insert(r.iface.clone());
+                rev.push(Evidence::new(
+                    format!("/proc/net/route:{}", r.line),
+                    format!(
+                        "default via {} dev {}",
+                        std::net::Ipv4Addr::from(r.gateway.to_ne_bytes()),
+                        r.iface
+                    ),
+                ));
+            }
+        }
+        Err(e) => {
+            t.unread("users.route_interfaces", e.clone());
+        }
+    }
+    if let Ok(v6) = net.v6_defaults(sys) {
+        for (i, line) in v6.iter().filter(|(i, _)| affected.contains(i)) {
+            route_if.insert(i.clone());
+            rev.push(Evidence::new(
+                format!("/proc/net/ipv6_route:{line}"),
+                format!("default dev {i}"),
+            ));
+        }
+    }
+    if r4.is_ok() {
+        t.set(
+            "users.route_interfaces",
+            route_if.into_iter().collect::<Vec<_>>(),
+            rev,
+        );
+    }
+
+    let mut ssh = Vec::new();
+    let mut sev = Vec::new();
+    if let (Some(conn), Ok(rs)) = (sys.root.ssh_connection(), r4) {
+        let client = conn
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if let Some(r) = routes::ipv4_as_proc(&client).and_then(|a| routes::route_iface(rs, a))
+            && affected.contains(&r.iface)
+        {
+            ssh.push(r.iface.clone());
+            sev.push(Evidence::new("SSH_CONNECTION", conn.clone()));
+            sev.push(Evidence::new(
+                format!("/proc/net/route:{}", r.line),
+                format!("{client} is reached through {}", r.iface),
+            ));
+        }
+    }
+    t.set("users.ssh_interfaces", ssh, sev);
+}
