@@ -1,8 +1,7 @@
 //! Pinned output: text, JSON and Markdown for representative verdicts, colour
 //! handling, and the `rules` listing.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// Snapshots the three formats of `check MODULE` and returns the JSON report.
 fn pin(name: &str, env: &TestEnv, module: &str, code: i32) -> serde_json::Value {

@@ -2,8 +2,7 @@
 //! rules, names from /proc that would be unsafe in a shell. The tool must
 //! answer with a clear message and the documented exit code, never a panic.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn assert_no_panic(out: &Out) {
     assert!(

@@ -2,8 +2,7 @@
 //! evidence, picture, users, next steps and the snapshot command; nothing
 //! secret in it.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const VM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -1,8 +1,7 @@
 //! `kmod-doctor check` on fixture roots: one test per situation a sysadmin
 //! meets, asserting the verdict, the exit code and the rules that fired.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn assert_case(c: &Checked, verdict: &str, code: i32, must_fire: &[&str], must_not_fire: &[&str]) {
     assert_eq!(c.verdict(), verdict, "{}", c.why());

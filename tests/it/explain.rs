@@ -4,8 +4,7 @@
 //! removal error the VM suite captured is recognised; and the command runs
 //! the check on the module named, with pinned output.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kmod_doctor::explain::{self, Explanation};
 use std::io::Write;
 use std::path::Path;

@@ -15,9 +15,7 @@
 //! 3. under `strace`, no system call opens for writing, creates, removes,
 //!    renames, links or changes anything outside the allowed places.
 
-mod common;
-
-use common::TestEnv;
+use crate::common::TestEnv;
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -6,8 +6,6 @@
 //! Archives are written byte by byte (`Tar` below) because the `tar` crate's
 //! builder refuses to produce most of these members.
 
-mod common;
-
 use kmod_doctor::root::archive::{MAX_MEMBER, unpack};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -676,7 +674,7 @@ fn hostile_archives_fail_with_a_clear_message_through_the_binary() {
 /// A valid archive still works, and its temporary root is removed after.
 #[test]
 fn valid_archive_root_is_read_and_cleaned_up() {
-    let env = common::TestEnv::new();
+    let env = crate::common::TestEnv::new();
     let t = tempfile::tempdir().unwrap();
     let tmp = t.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();

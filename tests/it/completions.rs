@@ -2,8 +2,7 @@
 //! parses; bash (always) and zsh/fish (when installed) complete module names
 //! from `complete-modules` under the `--root` of the command line.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 

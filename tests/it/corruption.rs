@@ -34,8 +34,6 @@
 //!     cargo test --test corruption -- --nocapture corrupted_inputs
 //! ```
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::fs::symlink;
@@ -875,7 +873,7 @@ fn lost_device_table_is_reported() {
 /// `caution` without naming /sys/class/net/eth0.
 #[test]
 fn unresolvable_interface_is_not_ignored() {
-    let mut env = common::TestEnv::new();
+    let mut env = crate::common::TestEnv::new();
     env.idle("bridge").dep("bridge", &[]);
     env.mkdir("/sys/devices/virtual/net/br0/bridge");
     env.write("/sys/devices/virtual/net/br0/flags", "0x1003\n");

@@ -2,8 +2,7 @@
 //! not. `every_builtin_rule_is_covered` reads the rule ids from the binary, so
 //! a rule added to rules/*.toml without tests here fails CI.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// Rule ids with a `fires_*` and a `quiet_*` test below. Add to it only
 /// together with both tests.
@@ -69,7 +68,7 @@ fn every_builtin_rule_is_covered() {
         .collect();
     assert!(
         missing.is_empty(),
-        "built-in rules without tests in tests/rules_coverage.rs: {missing:?} \
+        "built-in rules without tests in tests/it/rules_coverage.rs: {missing:?} \
          (write a fires_* and a quiet_* test, then add the id to COVERED)"
     );
     let stale: Vec<&&str> = COVERED

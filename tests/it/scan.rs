@@ -1,8 +1,7 @@
 //! `kmod-doctor scan`: every loaded module with a verdict, on a fixture root
 //! and on a real capture from the VM (tests/fixtures/scan/).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const VM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -2,8 +2,7 @@
 //! descriptor: /proc/PID/maps is read when descriptors do not explain the
 //! module's references, and not otherwise.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn env_with_map(refs: i64, also_fd: bool) -> TestEnv {
     let mut env = TestEnv::new();

@@ -18,9 +18,7 @@
 //!   escape, carriage return or forged line), and JSON strings decode to
 //!   the same sanitized text.
 
-mod common;
-
-use common::TestEnv;
+use crate::common::TestEnv;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;

@@ -1,0 +1,21 @@
+//! Every integration test in one binary: one compile of the shared helpers
+//! and one link, instead of one per file (2 cores).
+
+mod archive_hostile;
+mod bad_input;
+mod check_basic;
+mod check_cases;
+mod common;
+mod completions;
+mod corruption;
+mod explain;
+mod man_page;
+mod maps_users;
+mod outputs;
+mod prop_parsers;
+mod readonly;
+mod report;
+mod rules_coverage;
+mod scan;
+mod shell_safety;
+mod vm_fixtures;
