@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod exit;
 pub mod explain;
 pub mod facts;
+pub mod layers;
 pub mod model;
 pub mod render;
 pub mod root;

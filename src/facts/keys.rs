@@ -25,69 +25,118 @@ pub struct Key {
     pub name: &'static str,
     pub ty: Ty,
     pub doc: &'static str,
+    /// Where the JSON report shows it, if it does.
+    pub json: Option<JsonField>,
 }
 
+/// A field of a JSON report section (`kernel`, `module_info`, `users`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonField {
+    pub section: &'static str,
+    pub field: &'static str,
+    /// An empty string means "none" and shows as null.
+    pub empty_is_null: bool,
+}
+
+/// One line per fact: `"name" Type [section.field] "doc";` (`[section.field ?]`
+/// when an empty string is shown as null; no brackets when JSON leaves it out).
 macro_rules! keys {
-    ($($name:literal $ty:ident $doc:literal;)*) => {
-        pub const KEYS: &[Key] = &[$(Key { name: $name, ty: Ty::$ty, doc: $doc },)*];
+    ($($name:literal $ty:ident $([$sec:ident . $field:ident $($null:tt)?])? $doc:literal;)*) => {
+        pub const KEYS: &[Key] = &[$(Key {
+            name: $name,
+            ty: Ty::$ty,
+            doc: $doc,
+            json: keys!(@json $($sec $field $($null)?)?),
+        },)*];
+    };
+    (@json) => { None };
+    (@json $sec:ident $field:ident) => {
+        Some(JsonField { section: stringify!($sec), field: stringify!($field), empty_is_null: false })
+    };
+    (@json $sec:ident $field:ident ?) => {
+        Some(JsonField { section: stringify!($sec), field: stringify!($field), empty_is_null: true })
     };
 }
 
 keys! {
-    "kernel.release" Str "Kernel release the module tree is read for (`-S`, else /proc/sys/kernel/osrelease).";
-    "kernel.module_support" Bool "The kernel can load modules at all (/proc/modules exists).";
-    "kernel.config_source" Str "Kernel config file that was read, empty when none was found.";
-    "kernel.unload_supported" Bool "CONFIG_MODULE_UNLOAD, from the config or inferred from /proc/modules.";
-    "kernel.force_unload_supported" Bool "CONFIG_MODULE_FORCE_UNLOAD (`rmmod -f` possible).";
-    "kernel.modules_disabled" Bool "/proc/sys/kernel/modules_disabled is 1: no module can be loaded or removed until reboot.";
-    "kernel.tainted" Int "/proc/sys/kernel/tainted as a number.";
-    "kernel.taint_flags" Str "Kernel taint as letters (P, O, E, R, ...), empty when untainted.";
+    "kernel.release" Str [kernel.release] "Kernel release the module tree is read for (`-S`, else /proc/sys/kernel/osrelease).";
+    "kernel.module_support" Bool [kernel.module_support] "The kernel can load modules at all (/proc/modules exists).";
+    "kernel.config_source" Str [kernel.config_source ?] "Kernel config file that was read, empty when none was found.";
+    "kernel.unload_supported" Bool [kernel.unload_supported] "CONFIG_MODULE_UNLOAD, from the config or inferred from /proc/modules.";
+    "kernel.force_unload_supported" Bool [kernel.force_unload_supported] "CONFIG_MODULE_FORCE_UNLOAD (`rmmod -f` possible).";
+    "kernel.modules_disabled" Bool [kernel.modules_disabled] "/proc/sys/kernel/modules_disabled is 1: no module can be loaded or removed until reboot.";
+    "kernel.tainted" Int [kernel.tainted] "/proc/sys/kernel/tainted as a number.";
+    "kernel.taint_flags" Str [kernel.taint_flags] "Kernel taint as letters (P, O, E, R, ...), empty when untainted.";
     "module.query" Str "The name as the user typed it.";
     "module.name" Str "The module name after resolution (underscores, alias resolved).";
     "module.resolved_via" Str "`name`, `dashed` (dashes read as underscores) or `alias`.";
     "module.alias_source" Str "Where the alias was found (`file:line`), empty unless resolved via an alias.";
     "module.aliases_checked" Bool "Every alias source (modprobe.d, modules.alias, modules.builtin.modinfo) could be read while resolving the name.";
-    "module.loaded" Bool "The module is in /proc/modules (or /sys/module/M/initstate exists).";
-    "module.builtin" Bool "Compiled into the kernel (modules.builtin, or /sys/module/M without initstate).";
+    "module.loaded" Bool [module_info.loaded] "The module is in /proc/modules (or /sys/module/M/initstate exists).";
+    "module.builtin" Bool [module_info.builtin] "Compiled into the kernel (modules.builtin, or /sys/module/M without initstate).";
     "module.known" Bool "modules.dep lists it for this kernel release.";
-    "module.path" Str "Its file in modules.dep, relative to /lib/modules/RELEASE.";
-    "module.state" Str "`live`, `loading` or `unloading`.";
-    "module.refcount" Int "Reference count from /proc/modules or /sys/module/M/refcnt.";
-    "module.holders" List "Modules that use it (used-by column, /sys/module/M/holders).";
-    "module.unexplained_refs" Int "refcount minus holders: references from non-module users.";
-    "module.permanent" Bool "`[permanent]`: it has no exit function and can only be forced out.";
-    "module.size" Int "Size in bytes from /proc/modules.";
-    "module.taint" Str "The module's own taint letters, empty when none.";
-    "module.drivers" List "Bus drivers it registers, as `bus:driver` (/sys/module/M/drivers).";
-    "module.bound_devices" List "Devices bound to its drivers (/sys/bus/BUS/drivers/DRV/*).";
+    "module.path" Str [module_info.path] "Its file in modules.dep, relative to /lib/modules/RELEASE.";
+    "module.state" Str [module_info.state] "`live`, `loading` or `unloading`.";
+    "module.refcount" Int [module_info.refcount] "Reference count from /proc/modules or /sys/module/M/refcnt.";
+    "module.holders" List [module_info.holders] "Modules that use it (used-by column, /sys/module/M/holders).";
+    "module.unexplained_refs" Int [module_info.unexplained_refs] "refcount minus holders: references from non-module users.";
+    "module.permanent" Bool [module_info.permanent] "`[permanent]`: it has no exit function and can only be forced out.";
+    "module.size" Int [module_info.size] "Size in bytes from /proc/modules.";
+    "module.taint" Str [module_info.taint ?] "The module's own taint letters, empty when none.";
+    "module.drivers" List [module_info.drivers] "Bus drivers it registers, as `bus:driver` (/sys/module/M/drivers).";
+    "module.bound_devices" List [module_info.bound_devices] "Devices bound to its drivers (/sys/bus/BUS/drivers/DRV/*).";
     "module.modalias_devices" List "Devices whose modalias matches one of its aliases (udev would load it again).";
-    "module.removal_order" List "Modules holding it, transitively, deepest first: the order to remove them.";
-    "module.dependencies" List "Its dependencies from modules.dep (the full closure).";
-    "module.would_also_remove" List "Dependencies `modprobe -r` removes too because nothing else uses them.";
+    "module.removal_order" List [module_info.removal_order] "Modules holding it, transitively, deepest first: the order to remove them.";
+    "module.dependencies" List [module_info.dependencies] "Its dependencies from modules.dep (the full closure).";
+    "module.would_also_remove" List [module_info.would_also_remove] "Dependencies `modprobe -r` removes too because nothing else uses them.";
     "module.remove_command" Str "`remove` command from modprobe.d that replaces the removal, empty when none.";
     "module.install_command" Str "`install` command from modprobe.d that runs instead of loading, empty when none.";
     "module.softdep_pre" List "modprobe.d `softdep` pre: modules.";
     "module.softdep_post" List "modprobe.d `softdep` post: modules.";
     "module.blacklisted" Bool "A modprobe.d `blacklist` line names it.";
-    "module.classes" List "What it serves: storage, network, display, virtualization, input, sound (rules/devices.toml).";
-    "users.processes" List "Processes holding its device nodes open: `pid N (comm, unit) holds /dev/X`.";
-    "users.units" List "systemd units of those processes (from /proc/PID/cgroup).";
-    "users.pids" List "Pids of those processes that belong to no systemd unit.";
-    "users.uninspectable" Int "Processes whose open files could not be read (run as root to see them).";
-    "users.mounts" List "Mount points on its block devices or of a filesystem type it provides, deepest first.";
+    "module.classes" List [module_info.classes] "What it serves: storage, network, display, virtualization, input, sound (rules/devices.toml).";
+    "users.processes" List [users.processes] "Processes holding its device nodes open: `pid N (comm, unit) holds /dev/X`.";
+    "users.units" List [users.units] "systemd units of those processes (from /proc/PID/cgroup).";
+    "users.pids" List [users.pids] "Pids of those processes that belong to no systemd unit.";
+    "users.uninspectable" Int [users.uninspectable_processes] "Processes whose open files could not be read (run as root to see them).";
+    "users.mounts" List [users.mounts] "Mount points on its block devices or of a filesystem type it provides, deepest first.";
     "users.releasable_mounts" List "Those mounts minus the critical ones: what can be unmounted, deepest first.";
-    "users.critical_mounts" List "Those mounts that the system cannot lose: /, /boot, /usr, /var (rules/devices.toml).";
-    "users.swaps" List "Active swap areas on its devices.";
-    "users.loop_devices" List "Loop devices attached to a backing file.";
-    "users.interfaces" List "Network interfaces it provides, with those stacked on them (bridges, bonds, VLANs).";
-    "users.up_interfaces" List "Those interfaces that are administratively up.";
-    "users.route_interfaces" List "Those interfaces that carry a default route (IPv4 or IPv6).";
-    "users.ssh_interfaces" List "The interface this SSH session reaches its client through, if it is one of them.";
-    "users.drm_cards" List "DRM cards it drives (/sys/class/drm/cardN).";
-    "users.console" Bool "The framebuffer console runs on a framebuffer it drives.";
-    "users.attributed_refs" Int "References explained by users found (open device nodes, mounts, swap, loop devices).";
+    "users.critical_mounts" List [users.critical_mounts] "Those mounts that the system cannot lose: /, /boot, /usr, /var (rules/devices.toml).";
+    "users.swaps" List [users.swaps] "Active swap areas on its devices.";
+    "users.loop_devices" List [users.loop_devices] "Loop devices attached to a backing file.";
+    "users.interfaces" List [users.interfaces] "Network interfaces it provides, with those stacked on them (bridges, bonds, VLANs).";
+    "users.up_interfaces" List [users.up_interfaces] "Those interfaces that are administratively up.";
+    "users.route_interfaces" List [users.default_route_interfaces] "Those interfaces that carry a default route (IPv4 or IPv6).";
+    "users.ssh_interfaces" List [users.ssh_interfaces] "The interface this SSH session reaches its client through, if it is one of them.";
+    "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
+    "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
+    "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";
 }
 
 pub fn lookup(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)
+}
+
+/// The JSON section `section` of a report, built from the facts: every key
+/// that names a field there, with its value, or null (an empty list for
+/// lists) when it could not be read.
+pub fn json_section(
+    facts: &super::FactTable,
+    section: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value as J;
+    let mut out = serde_json::Map::new();
+    for k in KEYS {
+        let Some(j) = k.json.filter(|j| j.section == section) else {
+            continue;
+        };
+        let v = match (facts.value(k.name), k.ty) {
+            (Some(super::Value::Str(s)), _) if j.empty_is_null && s.is_empty() => J::Null,
+            (Some(v), _) => serde_json::to_value(v).unwrap_or(J::Null),
+            (None, Ty::List) => J::Array(Vec::new()),
+            (None, _) => J::Null,
+        };
+        out.insert(j.field.to_string(), v);
+    }
+    out
 }

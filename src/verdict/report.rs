@@ -2,7 +2,7 @@
 
 use super::{Severity, Verdict};
 use crate::facts::Evidence;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -41,8 +41,13 @@ pub struct ResolvedFrom {
     pub source: Option<String>,
 }
 
+// The three sections below are filled from the fact list
+// (`facts::keys`, each key naming its JSON field), never by hand: a field
+// here must have a key there, which a test checks.
+
 /// Kernel-wide facts every report carries. `None` is "could not be read".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KernelInfo {
     pub release: Option<String>,
     pub module_support: Option<bool>,
@@ -56,7 +61,8 @@ pub struct KernelInfo {
 }
 
 /// The module's own numbers, for tables and scripts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModuleInfo {
     pub loaded: Option<bool>,
     pub builtin: Option<bool>,
@@ -77,7 +83,8 @@ pub struct ModuleInfo {
 }
 
 /// Who uses the module right now (schema 1, added fields).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UsersInfo {
     pub processes: Vec<String>,
     pub units: Vec<String>,
@@ -108,4 +115,71 @@ pub struct Report {
     pub kernel: KernelInfo,
     pub module_info: ModuleInfo,
     pub users: UsersInfo,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::keys::KEYS;
+    use std::collections::BTreeSet;
+
+    fn fields_of(v: impl Serialize) -> BTreeSet<String> {
+        match serde_json::to_value(v).unwrap() {
+            serde_json::Value::Object(m) => m.keys().cloned().collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn listed(section: &str) -> BTreeSet<String> {
+        KEYS.iter()
+            .filter_map(|k| k.json.filter(|j| j.section == section))
+            .map(|j| j.field.to_string())
+            .collect()
+    }
+
+    /// Every JSON field of a section is named by exactly one fact, and every
+    /// fact that names a field has it: the JSON is the fact list, not a copy.
+    #[test]
+    fn sections_are_the_fact_list() {
+        assert_eq!(fields_of(KernelInfo::default()), listed("kernel"));
+        assert_eq!(fields_of(ModuleInfo::default()), listed("module_info"));
+        assert_eq!(fields_of(UsersInfo::default()), listed("users"));
+        let mut seen = BTreeSet::new();
+        for k in KEYS {
+            if let Some(j) = k.json {
+                assert!(
+                    seen.insert((j.section, j.field)),
+                    "{}.{} named twice",
+                    j.section,
+                    j.field
+                );
+                assert!(
+                    ["kernel", "module_info", "users"].contains(&j.section),
+                    "{}: unknown section {}",
+                    k.name,
+                    j.section
+                );
+            }
+        }
+    }
+
+    /// The README's schema names every field the fact list puts in JSON.
+    #[test]
+    fn readme_schema_names_every_field() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("## JSON schema").expect("schema section");
+        let schema = &readme[start..];
+        let schema = &schema[..schema[3..].find("\n## ").map_or(schema.len(), |i| i + 3)];
+        for k in KEYS {
+            if let Some(j) = k.json {
+                assert!(
+                    schema.contains(&format!("`{}`", j.field)),
+                    "README's JSON schema does not name {}.{} ({})",
+                    j.section,
+                    j.field,
+                    k.name
+                );
+            }
+        }
+    }
 }
