@@ -3,8 +3,7 @@
 
 use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
-use crate::root::archive::safe_relative;
-use crate::root::{DEVICES_TSV, Recorded, Root};
+use crate::root::{DEVICES_TSV, Root};
 use std::path::{Path, PathBuf};
 
 /// Where `snapshot` writes.
@@ -78,66 +77,12 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         }
     };
 
-    let mut counts = (0usize, 0usize, 0usize);
-    for (path, what) in rec.paths() {
-        let Some(rel) = safe_relative(Path::new(path.trim_start_matches('/'))) else {
-            continue;
-        };
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let out = dir.join(&rel);
-        let host = live.base().join(&rel);
-        let meta = match std::fs::symlink_metadata(&host) {
-            Ok(m) => m,
-            Err(_) => continue,
-        };
-        if let Some(p) = out.parent() {
-            mkdirs(&dir, p)?;
-        }
-        if meta.file_type().is_symlink() {
-            copy_link(&host, &out)?;
-            counts.1 += 1;
-            continue;
-        }
-        match what {
-            Recorded::File => {
-                let bytes = live.read_bytes(&path)?;
-                std::fs::write(&out, bytes).map_err(CmdError::io(&out))?;
-                counts.0 += 1;
-            }
-            Recorded::Dir => {
-                mkdirs(&dir, &out)?;
-                // Keep the symlinks and subdirectories a listing showed
-                // (holders/, drivers/, fd/): their presence is the fact.
-                // Files that mattered were read and are copied on their own;
-                // nothing else is touched (/proc/kmsg must never be read).
-                if let Ok(rd) = std::fs::read_dir(&host) {
-                    for e in rd.flatten() {
-                        let Ok(ft) = e.file_type() else { continue };
-                        let o = out.join(e.file_name());
-                        if ft.is_symlink() {
-                            if std::fs::symlink_metadata(&o).is_err() {
-                                copy_link(&e.path(), &o)?;
-                                counts.1 += 1;
-                            }
-                        } else if ft.is_dir() {
-                            mkdirs(&dir, &o)?;
-                        }
-                    }
-                }
-            }
-            Recorded::Exists | Recorded::Link => {
-                if meta.is_dir() {
-                    mkdirs(&dir, &out)?;
-                } else if std::fs::symlink_metadata(&out).is_err() {
-                    let _ = std::fs::write(&out, b"");
-                }
-            }
-        }
-    }
+    let mut counts = live.export_recorded(&dir).map_err(|e| CmdError::Io {
+        what: e.path.display().to_string(),
+        source: e.source,
+    })?;
     let meta_dir = dir.join("kmod-doctor-snapshot");
-    mkdirs(&dir, &meta_dir)?;
+    std::fs::create_dir_all(&meta_dir).map_err(CmdError::io(&meta_dir))?;
     let mut tsv = String::from("# path\tkind\tmajor:minor\n");
     for (p, d) in rec.devices() {
         tsv.push_str(&format!(
@@ -146,7 +91,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
             d.major,
             d.minor
         ));
-        counts.2 += 1;
+        counts.devices += 1;
     }
     let write = |name: &str, body: &str| {
         std::fs::write(meta_dir.join(name), body).map_err(CmdError::doing(name))
@@ -191,33 +136,9 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
     };
     eprintln!(
         "kmod-doctor: captured {} files, {} symlinks, {} device numbers into {where_} ({size} bytes)",
-        counts.0, counts.1, counts.2
+        counts.files, counts.links, counts.devices
     );
     Ok(Exit::Safe)
-}
-
-fn mkdirs(base: &Path, p: &Path) -> Result<(), CmdError> {
-    // Never create through a symlink we wrote ourselves.
-    if let Ok(rel) = p.strip_prefix(base) {
-        let mut cur = base.to_path_buf();
-        for c in rel.components() {
-            cur.push(c);
-            if let Ok(m) = std::fs::symlink_metadata(&cur)
-                && m.file_type().is_symlink()
-            {
-                return Ok(());
-            }
-        }
-    }
-    std::fs::create_dir_all(p).map_err(CmdError::io(p))
-}
-
-fn copy_link(from: &Path, to: &Path) -> Result<(), CmdError> {
-    let target = std::fs::read_link(from).map_err(CmdError::io(from))?;
-    if std::fs::symlink_metadata(to).is_ok() {
-        return Ok(());
-    }
-    std::os::unix::fs::symlink(target, to).map_err(CmdError::io(to))
 }
 
 fn dir_size(d: &Path) -> u64 {

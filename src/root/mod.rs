@@ -1,4 +1,7 @@
-//! The only place that touches the filesystem.
+//! The only code that reads the inspected system (and, in `export`, copies
+//! what it read into a snapshot). The tool's own files are the exceptions:
+//! site rules (`--rules-dir`), the archive `--root` names, a snapshot's
+//! destination and standard input.
 //!
 //! Every path the tool reads is an absolute *system* path (`/proc/modules`,
 //! `/sys/module/loop/refcnt`) resolved under a root directory. The live system is
@@ -9,6 +12,7 @@
 pub mod archive;
 mod devices;
 mod error;
+pub mod export;
 mod record;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
