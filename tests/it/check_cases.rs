@@ -225,19 +225,10 @@ fn unload_compiled_out_is_inferred_from_proc_modules() {
     assert_eq!(c.json["kernel"]["unload_supported"], false, "{}", c.why());
     assert!(c.json["kernel"]["config_source"].is_null());
     assert!(c.json["kernel"]["force_unload_supported"].is_null());
-    let f = c.json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "unload-compiled-out")
-        .unwrap();
+    let paths = c.evidence_paths("unload-compiled-out");
     assert!(
-        f["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["path"] == "/proc/modules:1"),
-        "evidence should quote /proc/modules: {f}"
+        paths.iter().any(|p| p == "/proc/modules:1"),
+        "evidence should quote /proc/modules: {paths:?}"
     );
 }
 
@@ -303,19 +294,10 @@ fn builtin_via_sysfs_without_initstate() {
         &["builtin"],
         &["not-found", "not-loaded", "idle"],
     );
-    let f = c.json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "builtin")
-        .unwrap();
+    let paths = c.evidence_paths("builtin");
     assert!(
-        f["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["path"] == "/sys/module/printk"),
-        "evidence should name /sys/module/printk: {f}"
+        paths.iter().any(|p| p == "/sys/module/printk"),
+        "evidence should name /sys/module/printk: {paths:?}"
     );
 }
 
@@ -558,26 +540,12 @@ fn remove_command_is_caution() {
     );
     let c = check1(&env, "nvidia");
     assert_case(&c, "caution", 11, &["remove-command", "idle"], &[]);
-    let f = c.json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "remove-command")
-        .unwrap();
+    let msg = c.message("remove-command");
+    assert!(msg.contains("/sbin/modprobe -r nvidia_drm"), "{msg}");
+    let paths = c.evidence_paths("remove-command");
     assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("/sbin/modprobe -r nvidia_drm"),
-        "{f}"
-    );
-    assert!(
-        f["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["path"] == "/etc/modprobe.d/nvidia.conf:1"),
-        "{f}"
+        paths.iter().any(|p| p == "/etc/modprobe.d/nvidia.conf:1"),
+        "{paths:?}"
     );
 }
 
@@ -682,13 +650,7 @@ fn modalias_devices_would_reload_it() {
     );
     let c = check1(&env, "virtio_net");
     assert_case(&c, "caution", 11, &["reloaded-by-udev", "idle"], &[]);
-    let f = c.json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "reloaded-by-udev")
-        .unwrap();
-    let msg = f["message"].as_str().unwrap();
+    let msg = c.message("reloaded-by-udev");
     assert!(msg.contains("pci0000:00/0000:00:03.0/virtio0"), "{msg}");
     assert!(!msg.contains("virtio1"), "{msg}");
 }

@@ -6,7 +6,7 @@
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 pub const RELEASE: &str = "6.1.0-test-amd64";
 
@@ -220,20 +220,78 @@ impl TestEnv {
     }
 }
 
-pub fn run_in(root: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-        .args(args)
-        .arg("--root")
-        .arg(root)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
+/// The binary as a test runs it: arguments, `--root`, environment and
+/// standard input, colour variables of the caller's environment removed.
+pub struct Runner {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+/// A run of kmod-doctor to configure, then [`Runner::run`].
+pub fn kd() -> Runner {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"));
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    Runner { cmd, stdin: None }
+}
+
+impl Runner {
+    pub fn args<S: AsRef<std::ffi::OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Runner {
+        self.cmd.args(args);
+        self
     }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Runner {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn root(mut self, root: &Path) -> Runner {
+        self.cmd.arg("--root").arg(root);
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Runner {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn stdin(mut self, input: &[u8]) -> Runner {
+        self.stdin = Some(input.to_vec());
+        self
+    }
+
+    pub fn run(mut self) -> Out {
+        let out = match self.stdin {
+            None => self.cmd.output().unwrap(),
+            Some(input) => {
+                let mut child = self
+                    .cmd
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let mut pipe = child.stdin.take().unwrap();
+                // A writer thread, so a large input cannot deadlock against
+                // a full stdout pipe; a closed pipe is the tool's choice.
+                let writer = std::thread::spawn(move || {
+                    let _ = std::io::Write::write_all(&mut pipe, &input);
+                });
+                let out = child.wait_with_output().unwrap();
+                let _ = writer.join();
+                out
+            }
+        };
+        Out {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+pub fn run_in(root: &Path, args: &[&str]) -> Out {
+    kd().args(args).root(root).run()
 }
 
 /// The verdict from `check --format json` on one module.
@@ -260,36 +318,14 @@ pub fn rules_fired(out: &Out) -> Vec<String> {
 
 /// Runs the binary with extra environment variables (colour tests).
 pub fn run_in_env(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"));
-    cmd.args(args)
-        .arg("--root")
-        .arg(root)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    envs.iter()
+        .fold(kd().args(args).root(root), |r, (k, v)| r.env(k, v))
+        .run()
 }
 
 /// Runs the binary without `--root` (for tests that pass their own).
 pub fn run_raw(args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    kd().args(args).run()
 }
 
 /// The parsed result of `check --format json` on one module.
@@ -299,6 +335,34 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The finding of `rule`; fails the test when it did not fire.
+    pub fn finding(&self, rule: &str) -> &serde_json::Value {
+        self.json["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} did not fire: {}", self.why()))
+    }
+
+    /// The evidence paths of `rule`'s finding.
+    pub fn evidence_paths(&self, rule: &str) -> Vec<String> {
+        self.finding(rule)["evidence"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["path"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The message of `rule`'s finding.
+    pub fn message(&self, rule: &str) -> String {
+        self.finding(rule)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn verdict(&self) -> &str {
         self.json["verdict"]
             .as_str()

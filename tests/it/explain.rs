@@ -6,9 +6,7 @@
 
 use crate::common::*;
 use kmod_doctor::explain::{self, Explanation};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -197,29 +195,7 @@ fn every_vm_removal_message_is_recognised() {
 // ------------------------------------------------------------- the command
 
 fn run_stdin(root: &Path, args: &[&str], input: &[u8]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-        .args(args)
-        .arg("--root")
-        .arg(root)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    kd().args(args).root(root).stdin(input).run()
 }
 
 /// bridge held by br_netfilter, as in the VM's bridge-held scenario.

@@ -1268,18 +1268,12 @@ fn long_condition_chain_is_an_error_not_a_crash() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-        .arg("rules")
-        .arg("--rules-dir")
+    let out = crate::common::kd()
+        .args(["rules", "--rules-dir"])
         .arg(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.code().is_some(),
-        "killed by a signal: {:?}\n{stderr}",
-        out.status
-    );
+        .run();
+    let stderr = &out.stderr;
+    assert!(out.code >= 0, "killed by a signal: {}\n{stderr}", out.code);
     assert!(stderr.contains("deep.toml"), "{stderr}");
 }
 

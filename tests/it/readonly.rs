@@ -195,10 +195,7 @@ fn commands(module: &str) -> Vec<Vec<String>> {
 }
 
 fn has_command(name: &str) -> bool {
-    Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-        .args([name, "--help"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    crate::common::kd().args([name, "--help"]).run().code == 0
 }
 
 struct Ran {

@@ -18,7 +18,7 @@
 //!   escape, carriage return or forged line), and JSON strings decode to
 //!   the same sanitized text.
 
-use crate::common::TestEnv;
+use crate::common::{TestEnv, kd};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -304,15 +304,13 @@ fn execute(commands: &[String]) -> (Vec<Vec<String>>, Vec<String>) {
 }
 
 fn json(env: &TestEnv, args: &[&str]) -> (serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
+    let out = kd()
         .args(args)
-        .args(["--format", "json", "--color", "never", "--root"])
-        .arg(env.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.code().is_some(), "{args:?}: signal");
+        .args(["--format", "json", "--color", "never"])
+        .root(env.path())
+        .run();
+    let (stdout, stderr) = (out.stdout, out.stderr);
+    assert!(out.code >= 0, "{args:?}: signal");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     let v = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{args:?}: {e}\nstdout {stdout}\nstderr {stderr}"));
@@ -460,14 +458,12 @@ fn text_and_markdown_carry_no_control_characters() {
     let mut bad = Vec::new();
     for q in queries() {
         for format in ["text", "markdown"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-                .args(["check", "--color", "never", "--format", format, "--root"])
-                .arg(env.path())
+            let out = kd()
+                .args(["check", "--color", "never", "--format", format])
+                .root(env.path())
                 .arg(&q)
-                .output()
-                .unwrap();
-            for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-                let s = String::from_utf8_lossy(bytes);
+                .run();
+            for (stream, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
                 if let Some(c) = s.chars().find(|c| {
                     (c.is_control() && *c != '\n' && *c != '\t')
                         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -489,15 +485,12 @@ fn text_and_markdown_carry_no_control_characters() {
 fn markdown_code_is_not_broken_out_of() {
     let env = hostile_root();
     for q in queries() {
-        let out = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"))
-            .args([
-                "check", "--color", "never", "--format", "markdown", "--root",
-            ])
-            .arg(env.path())
+        let out = kd()
+            .args(["check", "--color", "never", "--format", "markdown"])
+            .root(env.path())
             .arg(&q)
-            .output()
-            .unwrap();
-        let md = String::from_utf8_lossy(&out.stdout);
+            .run();
+        let md = &out.stdout;
         // Fences balance: an odd count would mean a name closed a block.
         let fences = md
             .lines()
