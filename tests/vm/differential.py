@@ -39,6 +39,9 @@ import time
 KNOWN_MISMATCHES = {
     "re:^symbol:": "kmod-doctor does not read modules.symbols: `symbol:NAME` (the aliases of"
                    " symbol_request(), which modprobe -R resolves) comes out not-found",
+    "fs-tracefs": "a builtin alias of a module that modules.builtin does not list (tracefs is obj-y:"
+                  " its alias is only in modules.builtin.modinfo); kmod resolves it through"
+                  " modules.builtin.alias.bin, kmod-doctor says not-found",
 }
 
 
