@@ -39,6 +39,12 @@ import time
 KNOWN_MISMATCHES = {
     "re:^symbol:": "kmod-doctor does not read modules.symbols: `symbol:NAME` (the aliases of"
                    " symbol_request(), which modprobe -R resolves) comes out not-found",
+    "re:\\[[^]]*-[^]]*\\]": "kmod-doctor turns `-` into `_` inside a `[...]` class of an alias query"
+                             " (`[0-1]` becomes `[0_1]`); kmod's alias normalization keeps brackets as they are",
+    "crc64-rocksoft": "a builtin module name (modules.builtin: crc64-rocksoft.ko) that is also a builtin"
+                      " alias of another module: kmod answers the module (crc64_rocksoft), kmod-doctor"
+                      " the alias (crc64_rocksoft_generic)",
+    "crc64_rocksoft": "as crc64-rocksoft",
     "fs-tracefs": "a builtin alias of a module that modules.builtin does not list (tracefs is obj-y:"
                   " its alias is only in modules.builtin.modinfo); kmod resolves it through"
                   " modules.builtin.alias.bin, kmod-doctor says not-found",
