@@ -32,6 +32,24 @@ import shutil
 import subprocess
 import sys
 
+# Known disagreements of the tool (src), the ONE list: "scenario" (every kernel) or
+# "kernel/scenario" -> the issue that fixes it and why. A listed scenario that disagrees (accept/
+# refuse or consequence) is printed loudly as KNOWN GAP and does not fail the suite; a listed
+# scenario that agrees everywhere it ran FAILS the suite ("known gap fixed: remove it from the
+# list"), so the list cannot rot. The lead empties it as src gets fixed.
+KNOWN_GAPS = {
+    "dummy-iface-up": "issue 11: `safe` although the removal deletes d0 with its address and route"
+                      " (and dummy0); rtnetlink interfaces are not seen as users",
+    "dummy-idle": "issue 11: `safe` although the removal deletes the interface dummy0 the module made",
+    "bridge-default-route": "issue 10: the removal set (bridge goes with br_netfilter, and br0 and"
+                            " the default route with it) is not judged",
+    "softdep-post": "issue 10: softdep post modules (loop: its block devices go) are not judged;"
+                    " dummy0 vanishes too (issue 11)",
+    "remove-command": "issue 10/11: the `remove` command and the interfaces it and the unload delete"
+                      " (d0, dummy0) are not judged",
+    "insmod-outside-tree": "issue 10: a loaded module that modprobe cannot find (not in the index)",
+}
+
 # Differences between the live JSON and the replay of its snapshot known to be legitimate:
 # "evidence" or a top-level field of the document -> why. Printed with the note; differences never
 # count either way (only the verdict and the set of rule ids do). None so far.
@@ -200,6 +218,108 @@ def replay(binary, root, module):
         return "error"
 
 
+def read_inventory(path):
+    """Lines of an exists.{before,after} file (scenarios.sh `inventory`), or None if absent."""
+    if not os.path.isfile(path):
+        return None
+    return [line.strip() for line in read(path).splitlines() if line.strip()]
+
+
+def vanished_items(before, after):
+    """What the removal made vanish: [{"kind", "item", "names"}], names being the words of which one
+    must appear in the verdict (interface, mount point or device, card, block device). Routes and
+    addresses are named by their interface; those on `lo` (the local routes of addresses that go
+    with their interface) are not counted."""
+    if before is None or after is None:
+        return []
+    out = []
+    for line in sorted(set(before) - set(after)):
+        w = line.split()
+        if len(w) < 2:
+            continue
+        kind, name = w[0], w[1]
+        if kind in ("route4", "route6", "addr") and name == "lo":
+            continue
+        names = [name]
+        if kind == "mount" and len(w) > 2:
+            names.append(w[2])          # the mount point, or its device
+        if kind == "drm":
+            names = [name.split("-")[0]]  # card0-Virtual-1 is a connector of card0
+        out.append({"kind": kind, "item": " ".join(w[1:]), "names": names})
+    return out
+
+
+def verdict_texts(doc_or_docs):
+    """Every string and key under findings (messages, evidence), users and module_info of each
+    check document, joined: where a verdict names what goes."""
+    docs = doc_or_docs if isinstance(doc_or_docs, list) else [doc_or_docs]
+    parts = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                parts.append(str(k))
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif v is not None:
+            parts.append(str(v))
+    for d in docs:
+        if isinstance(d, dict):
+            for key in ("findings", "users", "module_info"):
+                walk(d.get(key))
+    return "\n".join(parts)
+
+
+def named(name, text):
+    """NAME appears in TEXT as a whole word (paths and punctuation around it are fine)."""
+    return re.search(r"(?<![A-Za-z0-9_.:-])" + re.escape(name) + r"(?![A-Za-z0-9_:-])", text) is not None
+
+
+def judge_consequences(verdict, vanished, docs):
+    """The consequence rule: (agrees, detail). `safe` while anything vanished disagrees;
+    `caution`/`danger` must name every vanished thing; any other verdict says nothing goes, so
+    nothing may vanish."""
+    if not vanished:
+        return True, ""
+    if verdict in ("caution", "danger"):
+        text = verdict_texts(docs)
+        missing = [v for v in vanished if not any(named(n, text) for n in v["names"])]
+        if not missing:
+            return True, "named: " + brief(vanished)
+        return False, "%s does not name: %s" % (verdict, brief(missing))
+    return False, "%s while vanished: %s" % (verdict, brief(vanished))
+
+
+def all_docs(raw):
+    """Every check document of an output (an array for an alias resolving to several)."""
+    raw = raw.strip()
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        d = first_doc(raw)
+        return [d] if d else []
+    return [x for x in doc if isinstance(x, dict)] if isinstance(doc, list) else [doc]
+
+
+def brief(items):
+    """Vanished items, short: per kind the distinct names (how many items when more than one)."""
+    by = {}
+    for v in items:
+        by.setdefault(v["kind"], []).append(v["names"][0])
+    out = []
+    for kind in sorted(by):
+        names = sorted(set(by[kind]))
+        out.append("%s %s" % (kind, ",".join(
+            n + ("(x%d)" % by[kind].count(n) if by[kind].count(n) > 1 else "") for n in names)))
+    return "; ".join(out)
+
+
+def known_gap(kernel, scenario):
+    return KNOWN_GAPS.get("%s/%s" % (kernel, scenario)) or KNOWN_GAPS.get(scenario)
+
+
 def judge(verdict, rc, stderr, before, after):
     still_there = after == "yes" or "builtin" in stderr
     if verdict in ("blocked", "builtin"):
@@ -236,7 +356,8 @@ def collect(results, kernels, scenarios, binary=None):
             row = {"kernel": k, "scenario": name, "module": mod}
             if not os.path.isdir(d):
                 row.update(verdict="missing", note="no results", rc=None, stderr="", before="?",
-                           after="?", refcnt="?", reality="missing", agree=False,
+                           after="?", refcnt="?", reality="missing", agree=False, cons_agree=False,
+                           cons_detail="no results", vanished=[],
                            rt={"status": "missing", "verdict": "-", "rules": [], "detail": "no results",
                                "evidence": [], "other": []})
                 rows.append(row)
@@ -264,19 +385,27 @@ def collect(results, kernels, scenarios, binary=None):
                 live_doc=first_doc(read(os.path.join(d, "verdict.json"))),
             )
             row["rt"] = round_trip(binary, d, mod, row["live_doc"])
+            row["vanished"] = vanished_items(read_inventory(os.path.join(d, "exists.before")),
+                                             read_inventory(os.path.join(d, "exists.after")))
+            row["inventory"] = os.path.isfile(os.path.join(d, "exists.before"))
+            row["cons_agree"], row["cons_detail"] = judge_consequences(
+                verdict, row["vanished"], all_docs(read(os.path.join(d, "verdict.json"))))
+            if not row["inventory"]:
+                row["cons_agree"], row["cons_detail"] = False, "no exists.before/after recorded"
             rows.append(row)
     return rows
 
 
 def print_table(rows):
     head = ("kernel", "scenario", "module", "verdict", "rc", "refcnt", "reality", "first stderr line", "",
-            "round trip", "replay")
+            "conseq.", "round trip", "replay")
     table = []
     for r in rows:
         first = (r["stderr"].strip().splitlines() or [""])[0]
         table.append((r["kernel"], r["scenario"], r["module"], r["verdict"],
                       "-" if r["rc"] is None else str(r["rc"]), r["refcnt"], r["reality"],
                       first[:60] or "(empty)", "AGREE" if r["agree"] else "DISAGREE",
+                      ("ok" if r["cons_agree"] else "DISAGREE") + ("(%d)" % len(r["vanished"]) if r["vanished"] else ""),
                       r["rt"]["status"], r.get("replay", "-")))
     widths = [max(len(x[i]) for x in table + [head]) for i in range(len(head))]
     fmt = "  ".join("%%-%ds" % w for w in widths)
@@ -366,7 +495,9 @@ def write_vm_fixtures(results, outdir, kernels, rows):
     lines = []
     for k in kernels:
         krows = [r for r in rows if r["kernel"] == k]
-        bad = [r["scenario"] for r in krows if not r["agree"] or r["rt"]["status"] not in ("same", "DIFFERS")]
+        bad = [r["scenario"] for r in krows
+               if (not (r["agree"] and r["cons_agree"]) and not known_gap(k, r["scenario"]))
+               or r["rt"]["status"] not in ("same", "DIFFERS")]
         if bad or not krows:
             lines.append("fixtures %s: NOT updated (%s)" % (k, ", ".join(bad) or "no scenarios"))
             continue
@@ -395,6 +526,12 @@ def write_vm_fixtures(results, outdir, kernels, rows):
                 "present_after": r["after"],
                 "reality": r["reality"],
                 "agree": r["agree"],
+                # what the real removal made vanish, and the consequence rule's word on the live
+                # verdict (tests/vm_fixtures.rs applies the same rule to the replay)
+                "vanished": r["vanished"],
+                "consequences_agree": r["cons_agree"],
+                "consequences_detail": r["cons_detail"],
+                "known_gap": known_gap(k, r["scenario"]),
                 "round_trip": {
                     "same": r["rt"]["status"] == "same",
                     "snapshot_verdict": r["rt"]["verdict"],
@@ -425,6 +562,8 @@ def main():
     ap.add_argument("--binary", help="host kmod-doctor: replay `check --root` on each snapshot.tar.gz"
                     " (round trip) and on each raw capture")
     ap.add_argument("--vm-fixtures", help="copy snapshots and live truth to DIR/<kernel>/ (tests/fixtures/vm)")
+    ap.add_argument("--differential", help="directory of <kernel>.summary files written by"
+                    " tests/vm/differential.py (printed; a last line without PASS fails)")
     ap.add_argument("kernels", nargs="+")
     a = ap.parse_args()
 
@@ -486,12 +625,67 @@ def main():
             print("  field differs %s: %s%s" % (where, field, " (noted: %s)" % note if note else ""))
         for line in (rt.get("stderr") or "").splitlines():
             print("  replay stderr %s: %s" % (where, line[:120]))
+    # the consequence rule, and the known gaps (KNOWN_GAPS)
+    print()
+    for r in rows:
+        where = "%s/%s" % (r["kernel"], r["scenario"])
+        if r["vanished"]:
+            print("vanished %s (%s): %s" % (where, r["verdict"], brief(r["vanished"])))
+        if not r["cons_agree"]:
+            print("  consequence DISAGREES %s: %s%s" % (where, r["cons_detail"], " (known gap)"
+                                                       if known_gap(r["kernel"], r["scenario"]) else ""))
+    gap_rows, failing = [], []
+    for r in rows:
+        ok = r["agree"] and r["cons_agree"]
+        if not ok and known_gap(r["kernel"], r["scenario"]):
+            gap_rows.append(r)
+        elif not ok:
+            failing.append(r)
+    fixed = []
+    for key, why in sorted(KNOWN_GAPS.items()):
+        mine = [r for r in rows if r["scenario"] == key or "%s/%s" % (r["kernel"], r["scenario"]) == key]
+        if mine and all(r["agree"] and r["cons_agree"] for r in mine):
+            fixed.append(key)
+    if gap_rows:
+        print()
+        print("KNOWN GAPS (KNOWN_GAPS in tests/vm/compare.py; they do not fail the suite):")
+        for r in gap_rows:
+            what = []
+            if not r["agree"]:
+                what.append("verdict %s, modprobe -r: %s" % (r["verdict"], r["reality"]))
+            if not r["cons_agree"]:
+                what.append(r["cons_detail"])
+            print("  KNOWN GAP %s/%s: %s [%s]" % (r["kernel"], r["scenario"], "; ".join(what),
+                                                known_gap(r["kernel"], r["scenario"])))
+    for key in fixed:
+        print("known gap fixed: remove it from the list: %s (KNOWN_GAPS in tests/vm/compare.py)" % key)
     if a.vm_fixtures:
         for line in write_vm_fixtures(a.results, a.vm_fixtures, a.kernels, rows):
             print(line)
+    diff_ok = True
+    if a.differential:
+        print()
+        for k in a.kernels:
+            f = os.path.join(a.differential, k + ".summary")
+            text = read(f).strip()
+            if not text:
+                print("differential %s: no summary (%s)" % (k, f))
+                diff_ok = False
+                continue
+            for line in text.splitlines():
+                print(line)
+            if not re.search(r"\bPASS\b", text.splitlines()[-1]):
+                diff_ok = False
+    cons = sum(1 for r in rows if r["cons_agree"])
+    cons_known = sum(1 for r in gap_rows if not r["cons_agree"])
+    agree_known = sum(1 for r in gap_rows if not r["agree"])
     print("%d/%d round trips agree" % (rt_same, len(rows)))
-    print("%d/%d scenarios agree" % (agree, len(rows)))
-    return 0 if agree == len(rows) and rt_same == len(rows) else 1
+    print("%d/%d consequences agree%s" % (cons, len(rows), ", %d of the disagreements are known gaps" % cons_known
+                                          if cons_known else ""))
+    print("%d/%d scenarios agree%s" % (agree, len(rows), ", %d of the disagreements are known gaps" % agree_known
+                                       if agree_known else ""))
+    ok = not failing and not fixed and rt_same == len(rows) and diff_ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -87,6 +87,28 @@ state() { # SUFFIX
     /sbin/lsmod > "$S/lsmod.$1" 2>&1
 }
 
+# inventory SUFFIX: what a removal can make vanish, one "KIND NAME [DETAIL...]" line each, sorted:
+# interfaces (/sys/class/net entries that are directories or links), their addresses (busybox
+# `ip -o addr`), IPv4/IPv6 routes (/proc/net/route, /proc/net/ipv6_route: device first), block
+# devices, mounts (mount point first), sound and DRM cards. compare.py diffs before/after.
+inventory() {
+    {
+        for _f in /sys/class/net/* /sys/class/block/* /sys/class/sound/card* /sys/class/drm/card*; do
+            [ -d "$_f" ] || continue
+            case $_f in
+                /sys/class/net/*) echo "net ${_f##*/}" ;;
+                /sys/class/block/*) echo "block ${_f##*/}" ;;
+                /sys/class/sound/*) echo "sound ${_f##*/}" ;;
+                *) echo "drm ${_f##*/}" ;;
+            esac
+        done
+        ip -o addr 2>/dev/null | awk '{ sub(/:$/, "", $2); print "addr " $2 " " $4 }'
+        awk 'NR > 1 { print "route4 " $1 " " $2 "/" $8 " via " $3 }' /proc/net/route
+        awk '{ print "route6 " $10 " " $1 "/" $2 " via " $5 " table-metric " $6 }' /proc/net/ipv6_route
+        awk '{ print "mount " $2 " " $1 " " $3 }' /proc/mounts
+    } | sort -u > "$S/exists.$1"
+}
+
 # run_scenario NAME MODULE: setup_NAME / teardown_NAME are shell functions (dashes -> _)
 run_scenario() {
     NAME=$1; MOD=$2; MODU=$(echo "$2" | tr - _)
@@ -127,9 +149,11 @@ run_scenario() {
         fi
     fi
 
-    # the real thing
+    # the real thing, and what it made vanish
+    inventory before
     cmd modprobe-r /sbin/modprobe -r "$MOD"
     state after
+    inventory after
     # after a real removal, rmmod's word for a module that is gone
     if [ "$(cat "$S/present.before")" = yes ] && [ "$(cat "$S/present.after")" = no ]; then
         cmd rmmod-after /sbin/rmmod "$MOD"
@@ -222,6 +246,58 @@ teardown_fuse_idle() { :; }
 setup_fuse_open() { /sbin/modprobe fuse && wait_for /dev/fuse && hold /dev/fuse; }
 teardown_fuse_open() { release_holders; /sbin/modprobe -r fuse; }
 
+# issue 10 (a): bridge held by br_netfilter, a bridge carries the default route. `modprobe -r
+# br_netfilter` also removes bridge (its count drops to 0), which deletes br0 and the route.
+setup_bridge_default_route() {
+    /sbin/modprobe br_netfilter && ip link add br0 type bridge && ip link set br0 up &&
+    ip addr add 198.51.100.1/24 dev br0 && ip route add default via 198.51.100.254 dev br0
+    ip addr show br0; ip route
+}
+teardown_bridge_default_route() { ip link del br0 2>/dev/null; /sbin/modprobe -r br_netfilter bridge; }
+
+# issue 10 (b): a module loaded with insmod from outside the module tree, which the index does not
+# list (an uninstalled out-of-tree module): /lib/modules/R is a bind mount of a copy whose
+# dummy.ko is gone and whose index depmod rebuilt, so `modprobe -r dummy` says "not found".
+setup_insmod_outside_tree() {
+    _rel=$(uname -r); _m=/lib/modules/$_rel
+    _ko=$(find "$_m/" -name 'dummy.ko*' | head -n 1)
+    [ -n "$_ko" ] || return 1
+    mkdir -p /tmp/kd-ext /tmp/kd-base/lib/modules && cp "$_ko" /tmp/kd-ext/ &&
+    cp -a "$_m" /tmp/kd-base/lib/modules/ && rm -f "/tmp/kd-base/lib/modules/$_rel/${_ko#"$_m"/}" &&
+    /sbin/depmod -b /tmp/kd-base "$_rel" && mount --bind "/tmp/kd-base/lib/modules/$_rel" "$_m" &&
+    /sbin/insmod "/tmp/kd-ext/${_ko##*/}" && wait_for /sys/class/net/dummy0
+    /sbin/modprobe --show-depends dummy; grep -c . "$_m/modules.dep"
+}
+teardown_insmod_outside_tree() {
+    /sbin/rmmod dummy; umount "/lib/modules/$(uname -r)"; rm -rf /tmp/kd-ext /tmp/kd-base
+}
+
+# issue 10 (c): `softdep dummy post: loop` in modprobe.d: loading dummy loads loop after it,
+# `modprobe -r dummy` removes loop after it too (and loop's block devices go).
+setup_softdep_post() {
+    echo "softdep dummy post: loop" > /etc/modprobe.d/kd-softdep.conf &&
+    /sbin/modprobe -r loop && /sbin/modprobe dummy && wait_for /sys/class/net/dummy0 && wait_for /sys/module/loop
+    cat /etc/modprobe.d/kd-softdep.conf; grep -E '^(dummy|loop) ' /proc/modules
+}
+teardown_softdep_post() { rm -f /etc/modprobe.d/kd-softdep.conf; /sbin/modprobe -r dummy loop; }
+
+# issue 10 (d): a `remove` command in modprobe.d replaces the unload: it runs a command (here:
+# deletes the interface d0, then unloads for real with --ignore-remove).
+setup_remove_command() {
+    echo "remove dummy /sbin/ip link del d0; /sbin/modprobe -r --ignore-remove dummy" > /etc/modprobe.d/kd-remove.conf &&
+    /sbin/modprobe dummy && ip link add d0 type dummy && ip link set d0 up && ip addr add 192.0.2.1/24 dev d0
+    cat /etc/modprobe.d/kd-remove.conf; ip link show d0
+}
+teardown_remove_command() { rm -f /etc/modprobe.d/kd-remove.conf; ip link del d0 2>/dev/null; /sbin/modprobe -r dummy; }
+
+# issue 10 (e): a blacklisted dependency (`blacklist bridge`): blacklists apply to alias lookups
+# only, so loading br_netfilter loads bridge, and `modprobe -r br_netfilter` still removes it.
+setup_blacklisted_dep() {
+    echo "blacklist bridge" > /etc/modprobe.d/kd-blacklist.conf && /sbin/modprobe br_netfilter
+    cat /etc/modprobe.d/kd-blacklist.conf; grep -E '^(bridge|br_netfilter) ' /proc/modules
+}
+teardown_blacklisted_dep() { rm -f /etc/modprobe.d/kd-blacklist.conf; /sbin/modprobe -r br_netfilter bridge; }
+
 # ------------------------------------------------------------------ main
 log "coldplug"
 /sbin/modprobe -a virtio_pci virtio_blk virtio_net bochs > "$RES/coldplug.log" 2>&1
@@ -250,6 +326,11 @@ run_scenario fs-ext4 ext4
 run_scenario fs-vfat vfat
 run_scenario fuse-idle fuse
 run_scenario fuse-open fuse
+run_scenario bridge-default-route br_netfilter
+run_scenario softdep-post dummy
+run_scenario remove-command dummy
+run_scenario blacklisted-dep br_netfilter
+run_scenario insmod-outside-tree dummy
 
 # ------------------------------------------------------------------ timing (for issue 6)
 # `kmod-doctor check M` vs `lsmod` vs `modprobe --dry-run --remove M` (and /bin/true as the
