@@ -268,6 +268,8 @@ fn rules_listing_matches_the_schema() {
     assert_valid(&validator(None), &doc, "rules");
 }
 
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 /// The schema must be able to say no: a validator that accepts anything
 /// would make every test above pass.
 #[test]
@@ -279,7 +281,7 @@ fn the_schema_rejects_what_the_tool_never_prints() {
     let all = validator(None);
     assert_valid(&check, &good, "check bridge");
 
-    let mutations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let mutations: Vec<(&str, Mutation)> = vec![
         (
             "an unknown verdict",
             Box::new(|d| d["verdict"] = json!("maybe")),
