@@ -17,7 +17,9 @@
 #     others go on, the summary names it);
 #  4. without --check on the same snapshots: nothing may call modprobe (a
 #     snapshot rehearsal never acts on this machine) - a recording modprobe
-#     first in PATH proves it was never run.
+#     first in PATH proves it was never run;
+#  5. examples/ansible/playbook.yml (which imports the collection's playbook)
+#     passes --syntax-check.
 # Nothing is unloaded from this machine.
 #
 # Python packages are pinned (ANSIBLE_PINS) and installed into
@@ -250,6 +252,12 @@ check "modprobe was never run" test ! -e "$WORK/modprobe-calls"
 check "modprobe skipped on the safe host too" grep -q '^skipping: \[web-61\]' <(task "$WORK/out3" "Remove")
 check "the summary still says web-61 can unload dummy" \
     test "$(json "$WORK/s3/fleet-summary.json" "[m['unload_now'] for m in d['modules'] if m['module']=='dummy']")" = "[['web-61', 'web-612']]"
+
+# ------------------------------------------------ 5. the example playbook
+check "examples/ansible/playbook.yml parses against the collection" \
+    env ANSIBLE_COLLECTIONS_PATH="$ROOT/collections" ANSIBLE_CONFIG="$WORK/ansible.cfg" \
+    ansible-playbook --syntax-check -i "$ROOT/examples/ansible/inventory.ini" \
+    "$ROOT/examples/ansible/playbook.yml" >"$WORK/syntax.log" 2>&1
 
 echo "ansible: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
