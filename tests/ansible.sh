@@ -22,13 +22,16 @@
 #     passes --syntax-check.
 # Nothing is unloaded from this machine.
 #
-# Python packages are pinned (ANSIBLE_PINS) and installed into
-# target/ansible-venv when missing.
+# Python packages are pinned (ANSIBLE_PINS) and installed from PyPI into a
+# venv under ~/.cache/kmod-doctor (KMOD_DOCTOR_CACHE) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-VENV=$ROOT/target/ansible-venv
 ANSIBLE_PINS=(ansible==12.3.0 ansible-core==2.19.14)
+# The venv and ansible-test's own venvs live outside the clone, so that CI's
+# fresh clones on one machine reuse them; each is made when missing.
+CACHE=${KMOD_DOCTOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmod-doctor}/ansible-12.3.0
+VENV=$CACHE/venv
 COLL=$ROOT/collections/ansible_collections/kmod_doctor/kmod_doctor
 
 have_pins() {
@@ -40,6 +43,7 @@ PY
 }
 if ! have_pins; then
     echo "ansible: installing ${ANSIBLE_PINS[*]} into $VENV"
+    mkdir -p "$CACHE"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${ANSIBLE_PINS[@]}"
 fi
@@ -80,11 +84,11 @@ json() { # FILE PYTHON-EXPRESSION-ON-d
 # get-pip script from a host that is not a package registry (unreachable
 # here); its cache is seeded with tests/ansible/get_pip_from_ensurepip.py,
 # which bootstraps pip from Python's ensurepip and takes the rest from PyPI.
-# ansible-test runs with HOME in target/ so that those venvs stay there.
+# ansible-test runs with HOME in $CACHE so that those venvs stay there.
 # It wants the collection at .../ansible_collections/NS/NAME, in git, with no
 # stray files (__pycache__), so it runs on a clean copy.
 echo "ansible: ansible-test sanity"
-AT_HOME=$ROOT/target/ansible-test-home
+AT_HOME=$CACHE/ansible-test-home
 PYV=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PIP_VERSION=$(sed -n "s/^ *pip='\([0-9.]*\)',$/\1/p" \
     "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -1)
