@@ -17,5 +17,6 @@ mod readonly;
 mod report;
 mod rules_coverage;
 mod scan;
+mod schema;
 mod shell_safety;
 mod vm_fixtures;
