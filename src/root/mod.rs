@@ -8,6 +8,7 @@
 
 mod devices;
 mod error;
+mod ranged;
 mod record;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
@@ -15,6 +16,7 @@ pub use devices::{DEVICES_TSV, DevKind, DevNum};
 /// Where a snapshot keeps the session facts a copy cannot carry.
 pub const SESSION_FILE: &str = "/kmod-doctor-snapshot/session";
 pub use error::{ReadError, ReadErrorKind};
+pub use ranged::RangedFile;
 pub use record::{Recorded, Recorder};
 
 use std::ffi::OsString;
