@@ -387,20 +387,25 @@ impl Index {
     /// ordered by priority (ties in the order found).
     pub fn search_wild(&mut self, key: &str) -> Result<Vec<Value>, ReadError> {
         let key = key.as_bytes();
+        if key.len() > MAX_KEY {
+            return Err(self.err(0, format!("query longer than {MAX_KEY} bytes")));
+        }
         let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        let Some((mut off, mut node)) = self.root()? else {
+        let Some((_, mut node)) = self.root()? else {
             return Ok(out);
         };
+        // The descent consumes a byte of the key per step, so it ends even
+        // on a cyclic file; each wildcard subtree walk refuses to see a node
+        // twice. (A query that itself holds `*` walks a `*` child both as a
+        // pattern subtree and literally, as kmod does: not corruption.)
         let mut i = 0usize;
         loop {
-            self.visit(&mut seen, off)?;
             // Literal part of the prefix; a wildcard in it makes the rest of
             // this subtree patterns to match against the rest of the key.
             for (j, &ch) in node.prefix.iter().enumerate() {
                 if matches!(ch, b'*' | b'?' | b'[') {
                     let pattern = node.prefix[j..].to_vec();
-                    self.match_subtree(&node, pattern, &key[i + j..], &mut seen, &mut out)?;
+                    self.match_subtree(&node, pattern, &key[i + j..], &mut out)?;
                     return Ok(sorted(out));
                 }
                 if key.get(i + j) != Some(&ch) {
@@ -409,11 +414,10 @@ impl Index {
             }
             i += node.prefix.len();
             for w in [b'*', b'?', b'['] {
-                if let Some((coff, c)) = self.child(&node, w)? {
-                    self.visit(&mut seen, coff)?;
+                if let Some((_, c)) = self.child(&node, w)? {
                     let mut pattern = vec![w];
                     pattern.extend_from_slice(&c.prefix);
-                    self.match_subtree(&c, pattern, &key[i..], &mut seen, &mut out)?;
+                    self.match_subtree(&c, pattern, &key[i..], &mut out)?;
                 }
             }
             let Some(&ch) = key.get(i) else {
@@ -421,10 +425,7 @@ impl Index {
                 return Ok(sorted(out));
             };
             match self.child(&node, ch)? {
-                Some((coff, c)) => {
-                    off = coff;
-                    node = c;
-                }
+                Some((_, c)) => node = c,
                 None => return Ok(sorted(out)),
             }
             i += 1;
@@ -450,10 +451,10 @@ impl Index {
         top: &Node,
         pattern: Vec<u8>,
         subkey: &[u8],
-        seen: &mut HashSet<u32>,
         out: &mut Vec<Value>,
     ) -> Result<(), ReadError> {
-        self.walk(top.clone(), pattern, seen, &mut |idx, pat, node| {
+        let mut seen = HashSet::new();
+        self.walk(top.clone(), pattern, &mut seen, &mut |idx, pat, node| {
             if node.value_count > 0 && fnmatch(pat, subkey) {
                 out.extend(idx.values(node)?);
             }
