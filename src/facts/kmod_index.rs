@@ -82,6 +82,9 @@ pub struct Index {
     pages_read: usize,
 }
 
+/// What a walk calls for each node: the index, the node's full key, the node.
+type Visitor<'a> = dyn FnMut(&mut Index, &[u8], &Node) -> Result<(), ReadError> + 'a;
+
 #[derive(Debug, Clone)]
 struct Node {
     prefix: Vec<u8>,
@@ -469,7 +472,7 @@ impl Index {
         start: Node,
         key: Vec<u8>,
         seen: &mut HashSet<u32>,
-        f: &mut dyn FnMut(&mut Index, &[u8], &Node) -> Result<(), ReadError>,
+        f: &mut Visitor<'_>,
     ) -> Result<(), ReadError> {
         // Stack of (node, key length before its label, its key).
         let mut stack: Vec<(Node, Vec<u8>)> = vec![(start, key)];
@@ -689,7 +692,7 @@ mod tests {
         b[4..8].copy_from_slice(&0x0002_0001u32.to_be_bytes());
         let root = 12u32 | FLAG_CHILDS;
         b[8..12].copy_from_slice(&root.to_be_bytes());
-        b.extend_from_slice(&[b'*', b'*']);
+        b.extend_from_slice(b"**");
         b.extend_from_slice(&root.to_be_bytes());
         let mut idx = Index::from_bytes("/c.bin", b).unwrap();
         let e = idx.search_wild("abc").unwrap_err();

@@ -74,6 +74,7 @@ pub struct System<'r> {
     users: super::users::Users,
     module_index: OnceCell<HashMap<String, usize>>,
     alias_index: OnceCell<HashMap<String, Vec<usize>>>,
+    kmod_indexes: super::lookup::Indexes,
 }
 
 impl<'r> System<'r> {
@@ -119,7 +120,13 @@ impl<'r> System<'r> {
             users: super::users::Users::default(),
             module_index: OnceCell::new(),
             alias_index: OnceCell::new(),
+            kmod_indexes: Default::default(),
         }
+    }
+
+    /// kmod's binary indexes, opened on first use (see [`super::lookup`]).
+    pub(crate) fn kmod_indexes(&self) -> &super::lookup::Indexes {
+        &self.kmod_indexes
     }
 
     /// Who uses what (processes, mounts, swaps, routes), read on demand.
