@@ -95,7 +95,9 @@ fn builtin(sys: &System, name: &str, sysfs: &Sysfs, loaded: bool, t: &mut FactTa
     if let Ok(a) = &list
         && let Some(ev) = &a.value
     {
-        t.set("module.builtin", true, vec![ev.clone()]);
+        let mut ev = vec![ev.clone()];
+        ev.extend(a.fallback_evidence());
+        t.set("module.builtin", true, ev);
         return;
     }
     // A /sys/module entry without initstate belongs to built-in code that has
