@@ -83,7 +83,7 @@ pub struct Index {
 }
 
 /// What a walk calls for each node: the index, the node's full key, the node.
-type Visitor<'a> = dyn FnMut(&mut Index, &[u8], &Node) -> Result<(), ReadError> + 'a;
+type Visitor<'a> = dyn FnMut(&mut Index, &[u8], &Node) -> Result<bool, ReadError> + 'a;
 
 #[derive(Debug, Clone)]
 struct Node {
@@ -449,6 +449,13 @@ impl Index {
     /// Walks the subtree under `top` (whose own prefix is already in
     /// `pattern`), matching every key that ends there against `subkey`.
     /// Iterative, so a deep file cannot exhaust the stack.
+    ///
+    /// A subtree is skipped when its key so far, `P`, matches no prefix of
+    /// `subkey` (`P*` does not match): every key below is `P` followed by
+    /// more, and none of them can match either. Not done while `P` ends
+    /// inside a bracket expression, where `P*` would not mean that. The
+    /// answer is the same as walking everything (kmod walks everything);
+    /// `acpi*:` and `cpu:type:*` subtrees make the difference.
     fn match_subtree(
         &mut self,
         top: &Node,
@@ -457,16 +464,23 @@ impl Index {
         out: &mut Vec<Value>,
     ) -> Result<(), ReadError> {
         let mut seen = HashSet::new();
+        let mut probe = Vec::new();
         self.walk(top.clone(), pattern, &mut seen, &mut |idx, pat, node| {
             if node.value_count > 0 && fnmatch(pat, subkey) {
                 out.extend(idx.values(node)?);
             }
-            Ok(())
+            if node.first > node.last || open_bracket(pat) {
+                return Ok(true);
+            }
+            probe.clear();
+            probe.extend_from_slice(pat);
+            probe.push(b'*');
+            Ok(fnmatch(&probe, subkey))
         })
     }
 
     /// Depth-first walk from `start`, whose key so far is `key`; `f` sees
-    /// every node with its full key.
+    /// every node with its full key and says whether to go below it.
     fn walk(
         &mut self,
         start: Node,
@@ -477,8 +491,7 @@ impl Index {
         // Stack of (node, key length before its label, its key).
         let mut stack: Vec<(Node, Vec<u8>)> = vec![(start, key)];
         while let Some((node, key)) = stack.pop() {
-            f(self, &key, &node)?;
-            if node.first > node.last {
+            if !f(self, &key, &node)? || node.first > node.last {
                 continue;
             }
             for ch in (node.first..=node.last).rev() {
@@ -517,10 +530,26 @@ impl Index {
                     out.push((k.clone(), v));
                 }
             }
-            Ok(())
+            Ok(true)
         })?;
         Ok(out)
     }
+}
+
+/// Whether `pat` ends inside a bracket expression (a `[` with no closing
+/// `]`, the first member excepted, after it), as a trie path cut between two
+/// nodes can.
+fn open_bracket(pat: &[u8]) -> bool {
+    let Some(open) = pat.iter().rposition(|b| *b == b'[') else {
+        return false;
+    };
+    let mut j = open + 1;
+    if matches!(pat.get(j), Some(b'!' | b'^')) {
+        j += 1;
+    }
+    // A `]` right after `[` (or `[!`) is a member, not the end.
+    j += 1;
+    !pat.get(j..).is_some_and(|rest| rest.contains(&b']'))
 }
 
 fn sorted(mut v: Vec<Value>) -> Vec<Value> {
@@ -708,5 +737,39 @@ mod tests {
         assert_eq!(normalize_alias("a-[x-z]-b").as_deref(), Some("a_[x-z]_b"));
         assert_eq!(normalize_alias("a]"), None);
         assert_eq!(normalize_alias("a[b"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// The trie search (literal descent, wildcard subtrees, pruning)
+        /// finds exactly the stored patterns that fnmatch says match,
+        /// brackets cut across nodes included.
+        #[test]
+        fn wild_search_is_fnmatch_over_all_keys(
+            keys in proptest::collection::vec("[ab*?\\[\\]!-]{0,7}", 1..24),
+            queries in proptest::collection::vec("[ab\\]!-]{0,8}", 1..8),
+        ) {
+            let entries: Vec<(&str, String, u32)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.as_str(), format!("v{i}"), i as u32))
+                .collect();
+            let refs: Vec<(&str, &str, u32)> =
+                entries.iter().map(|(k, v, p)| (*k, v.as_str(), *p)).collect();
+            let mut idx = Index::from_bytes("/p.bin", build(&refs)).unwrap();
+            for q in &queries {
+                let mut want: Vec<String> = entries
+                    .iter()
+                    .filter(|(k, _, _)| fnmatch(k.as_bytes(), q.as_bytes()))
+                    .map(|(_, v, _)| v.clone())
+                    .collect();
+                let mut got: Vec<String> =
+                    idx.search_wild(q).unwrap().into_iter().map(|v| v.value).collect();
+                want.sort();
+                got.sort();
+                proptest::prop_assert_eq!(got, want, "query {:?} keys {:?}", q, keys);
+            }
+        }
     }
 }
