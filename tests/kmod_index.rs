@@ -282,3 +282,41 @@ fn paged_exact_lookup_reads_few_pages() {
         "{pages} pages of a {size}-byte file"
     );
 }
+
+#[test]
+fn fs_types_from_the_index_cover_the_text() {
+    use kmod_doctor::facts::System;
+    let (t, dir) = fixture_root();
+    let lines = alias_lines(&text(&dir, "modules.alias"));
+    let mut by_module: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (p, m) in &lines {
+        if let Some(fs) = p.strip_prefix("fs-") {
+            by_module
+                .entry(normalize(m))
+                .or_default()
+                .insert(fs.to_string());
+        }
+    }
+    assert!(by_module.len() > 20, "{}", by_module.len());
+    let with = Root::open(t.path()).unwrap();
+    let sys = System::new(&with, Some(RELEASE));
+    // The same tree without indexes: the text answer.
+    let plain = tempfile::tempdir().unwrap();
+    let pdir = plain.path().join("lib/modules").join(RELEASE);
+    std::fs::create_dir_all(&pdir).unwrap();
+    std::fs::copy(dir.join("modules.alias"), pdir.join("modules.alias")).unwrap();
+    let without = Root::open(plain.path()).unwrap();
+    let tsys = System::new(&without, Some(RELEASE));
+    for (m, want) in &by_module {
+        let got = sys.fs_types(m);
+        assert_eq!(&tsys.fs_types(m), want, "{m}");
+        assert!(want.is_subset(&got), "{m}: {want:?} ⊄ {got:?}");
+        for g in &got {
+            assert!(
+                want.iter().any(|w| normalize(w) == normalize(g)),
+                "{m}: extra {g}"
+            );
+        }
+    }
+    assert!(sys.fs_types("virtio_net").is_empty());
+}

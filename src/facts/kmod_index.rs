@@ -513,6 +513,50 @@ impl Index {
         Ok(())
     }
 
+    /// Every (key, value) whose key starts with `prefix` (taken literally),
+    /// keys in byte order: a reverse lookup limited to one corner of the
+    /// trie, such as the `fs_` aliases.
+    pub fn with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Value)>, ReadError> {
+        let want = prefix.as_bytes();
+        let mut out = Vec::new();
+        let Some((_, mut node)) = self.root()? else {
+            return Ok(out);
+        };
+        let mut i = 0usize;
+        // Descend while the prefix lasts; each step consumes a byte of it.
+        let key = loop {
+            let rest = &want[i..];
+            if node.prefix.len() >= rest.len() {
+                if !node.prefix.starts_with(rest) {
+                    return Ok(out);
+                }
+                let mut k = want[..i].to_vec();
+                k.extend_from_slice(&node.prefix);
+                break k;
+            }
+            if !rest.starts_with(&node.prefix) {
+                return Ok(out);
+            }
+            i += node.prefix.len();
+            match self.child(&node, want[i])? {
+                Some((_, c)) => node = c,
+                None => return Ok(out),
+            }
+            i += 1;
+        };
+        let mut seen = HashSet::new();
+        self.walk(node, key, &mut seen, &mut |idx, key, node| {
+            if node.value_count > 0 {
+                let k = String::from_utf8_lossy(key).into_owned();
+                for v in idx.values(node)? {
+                    out.push((k.clone(), v));
+                }
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
     /// Every (key, value) in the index, keys in byte order: what
     /// `modprobe --show-config`-style dumps print. For tests and tools.
     pub fn dump(&mut self) -> Result<Vec<(String, Value)>, ReadError> {
@@ -682,6 +726,16 @@ mod tests {
         assert!(idx.search_wild("zzz").unwrap().is_empty());
         let all = idx.dump().unwrap();
         assert_eq!(all.len(), 10);
+        let pci: Vec<String> = idx
+            .with_prefix("pci:v0")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(pci, ["pci:v0000AAAAd*"]);
+        assert_eq!(idx.with_prefix("o").unwrap().len(), 5);
+        assert_eq!(idx.with_prefix("").unwrap().len(), 10);
+        assert!(idx.with_prefix("onex").unwrap().is_empty());
         let keys: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
         let mut sorted_keys = keys.clone();
         sorted_keys.sort();

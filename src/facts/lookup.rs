@@ -273,6 +273,38 @@ impl System<'_> {
         })
     }
 
+    /// Filesystem types `name` provides: its `fs-TYPE` aliases, as
+    /// `users::fs_types_of` reads them from modules.alias. From the index,
+    /// where depmod stored `fs-TYPE` as `fs_TYPE`: a `_` in TYPE may have
+    /// been either, so both spellings are given (an extra spelling can only
+    /// find more mounts, never hide one); more than four `_` read the text.
+    pub fn fs_types(&self, name: &str) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        if let Use::Used(list, _) =
+            self.with_index("modules.alias.bin", |idx, _| idx.with_prefix("fs_"))
+        {
+            let mine: Vec<&str> = list
+                .iter()
+                .filter(|(_, v)| normalize(&v.value) == name)
+                .map(|(k, _)| &k[3..])
+                .collect();
+            if mine.iter().all(|t| t.matches('_').count() <= 4) {
+                for t in mine {
+                    out.extend(spellings(t));
+                }
+                return out;
+            }
+        }
+        if let Ok(aliases) = self.aliases_of(name) {
+            for a in aliases {
+                if let Some(fs) = a.pattern.strip_prefix("fs-") {
+                    out.insert(fs.to_string());
+                }
+            }
+        }
+        out
+    }
+
     /// Devices whose modalias the alias index maps to a module: one index
     /// search per device, shared by every module checked. `None` when there
     /// is no usable alias index (the caller matches the text file's patterns).
@@ -318,6 +350,22 @@ impl System<'_> {
     }
 }
 
+/// Every way to spell `t` with each `_` read as `_` or `-`.
+fn spellings(t: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for c in t.chars() {
+        if c == '_' {
+            out = out
+                .into_iter()
+                .flat_map(|s| [format!("{s}_"), format!("{s}-")])
+                .collect();
+        } else {
+            out.iter_mut().for_each(|s| s.push(c));
+        }
+    }
+    out
+}
+
 /// modprobe compares aliases with dashes read as underscores, except inside
 /// bracket expressions.
 pub fn alias_matches(pattern: &str, norm_query: &str) -> bool {
@@ -341,6 +389,13 @@ fn normalize_alias(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fs_type_spellings() {
+        assert_eq!(spellings("ext4"), ["ext4"]);
+        assert_eq!(spellings("binfmt_misc"), ["binfmt_misc", "binfmt-misc"]);
+        assert_eq!(spellings("a_b_c").len(), 4);
+    }
 
     #[test]
     fn alias_normalization_matches_resolve() {
