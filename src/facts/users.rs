@@ -900,15 +900,7 @@ fn class_of(o: &Owners, target: &str, map: &devmap::DevMap) -> Option<String> {
 
 /// Filesystem types the module provides: its own name, and `fs-TYPE` aliases.
 fn fs_types_of(sys: &System, name: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    if let Ok(aliases) = sys.aliases_of(name) {
-        for a in aliases {
-            if let Some(fs) = a.pattern.strip_prefix("fs-") {
-                out.insert(fs.to_string());
-            }
-        }
-    }
-    out
+    sys.fs_types(name)
 }
 
 fn network(sys: &System, name: &str, t: &mut FactTable, classes: &mut BTreeSet<String>) {
