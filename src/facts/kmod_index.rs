@@ -488,7 +488,7 @@ impl Index {
         seen: &mut HashSet<u32>,
         f: &mut Visitor<'_>,
     ) -> Result<(), ReadError> {
-        // Stack of (node, key length before its label, its key).
+        // Stack of (node, its full key).
         let mut stack: Vec<(Node, Vec<u8>)> = vec![(start, key)];
         while let Some((node, key)) = stack.pop() {
             if !f(self, &key, &node)? || node.first > node.last {
