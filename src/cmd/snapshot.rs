@@ -47,6 +47,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         let _ = sys.aliases();
         let _ = sys.builtin();
         let _ = sys.builtin_modinfo();
+        sys.touch_indexes();
         let _ = sys.modprobe_conf();
         let _ = sys.config();
         if let Ok(p) = sys.modules_file("modules.devname") {

@@ -4,6 +4,8 @@
 pub mod devmap;
 pub mod kernel;
 pub mod keys;
+pub mod kmod_index;
+pub mod lookup;
 pub mod module;
 pub mod name;
 pub mod parse;

@@ -96,19 +96,13 @@ fn proc_line(e: &ModuleEntry) -> Evidence {
 }
 
 fn builtin(sys: &System, name: &str, sysfs: &Sysfs, loaded: bool, t: &mut FactTable) {
-    let list = sys.builtin();
-    if let Ok(l) = list
-        && let Some(line) = l.get(name)
+    let list = sys.builtin_lookup(name);
+    if let Ok(a) = &list
+        && let Some(ev) = &a.value
     {
-        let path = sys.modules_file("modules.builtin").unwrap_or_default();
-        t.set(
-            "module.builtin",
-            true,
-            vec![Evidence::new(
-                format!("{path}:{line}"),
-                format!("{name}.ko"),
-            )],
-        );
+        let mut ev = vec![ev.clone()];
+        ev.extend(a.fallback_evidence());
+        t.set("module.builtin", true, ev);
         return;
     }
     // A /sys/module entry without initstate belongs to built-in code that has
@@ -127,51 +121,49 @@ fn builtin(sys: &System, name: &str, sysfs: &Sysfs, loaded: bool, t: &mut FactTa
         return;
     }
     match list {
-        Ok(_) => {
-            let path = sys.modules_file("modules.builtin").unwrap_or_default();
-            t.set(
-                "module.builtin",
-                false,
-                vec![Evidence::new(path, format!("does not list {name}"))],
-            );
+        Ok(a) => {
+            let mut ev = vec![Evidence::new(&a.source, format!("does not list {name}"))];
+            ev.extend(a.fallback_evidence());
+            t.set("module.builtin", false, ev);
         }
         Err(_) if loaded => t.set(
             "module.builtin",
             false,
             vec![Evidence::new("/proc/modules", "loaded as a module")],
         ),
-        Err(e) => t.unread("module.builtin", e.clone()),
+        Err(e) => t.unread("module.builtin", e),
     }
 }
 
 fn known(sys: &System, name: &str, t: &mut FactTable) {
-    let path = sys.modules_file("modules.dep").unwrap_or_default();
-    match sys.moddep() {
-        Ok(d) => match d.get(name) {
-            Some(e) => {
-                let ev = vec![Evidence::new(format!("{path}:{}", e.line), e.path.clone())];
-                t.set("module.known", true, ev.clone());
-                t.set("module.path", e.path.as_str(), ev.clone());
-                t.set("module.dependencies", e.deps.clone(), ev);
-            }
-            None => {
-                t.set(
-                    "module.known",
-                    false,
-                    vec![Evidence::new(&path, format!("does not list {name}"))],
-                );
-                // A loaded module missing from modules.dep (a cut file, a
-                // module inserted from elsewhere): its dependencies are the
-                // modules whose used-by column names it, transitively.
-                match holder_graph_deps(sys, name) {
-                    Some((deps, ev)) => t.set("module.dependencies", deps, ev),
-                    None => t.set("module.dependencies", Vec::<String>::new(), vec![]),
+    match sys.dep_lookup(name) {
+        Ok(a) => {
+            let fallback = a.fallback_evidence();
+            match a.value {
+                Some(e) => {
+                    let mut ev = vec![e.evidence];
+                    ev.extend(fallback);
+                    t.set("module.known", true, ev.clone());
+                    t.set("module.path", e.path.as_str(), ev.clone());
+                    t.set("module.dependencies", e.deps, ev);
+                }
+                None => {
+                    let mut ev = vec![Evidence::new(&a.source, format!("does not list {name}"))];
+                    ev.extend(fallback);
+                    t.set("module.known", false, ev);
+                    // A loaded module missing from modules.dep (a cut file, a
+                    // module inserted from elsewhere): its dependencies are the
+                    // modules whose used-by column names it, transitively.
+                    match holder_graph_deps(sys, name) {
+                        Some((deps, ev)) => t.set("module.dependencies", deps, ev),
+                        None => t.set("module.dependencies", Vec::<String>::new(), vec![]),
+                    }
                 }
             }
-        },
+        }
         Err(e) => {
             t.unread("module.known", e.clone());
-            t.unread("module.dependencies", e.clone());
+            t.unread("module.dependencies", e);
         }
     }
 }
@@ -378,6 +370,36 @@ fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
 /// the module again for them on the next uevent.
 fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     let key = "module.modalias_devices";
+    // With kmod's alias index, each device's modalias is looked up once per
+    // run (as udev does) instead of matching this module's patterns.
+    if let Some(found) = sys.device_modules() {
+        return match found {
+            Ok(d) => {
+                let mut hits: Vec<&(String, String, Vec<String>)> = d
+                    .devices
+                    .iter()
+                    .filter(|(_, _, m)| m.iter().any(|m| m == name))
+                    .collect();
+                hits.sort();
+                let found: Vec<String> = hits
+                    .iter()
+                    .map(|(dev, _, _)| dev.trim_start_matches("/sys/devices/").to_string())
+                    .collect();
+                let mut ev: Vec<Evidence> = hits
+                    .iter()
+                    .map(|(dev, alias, _)| Evidence::new(format!("{dev}/modalias"), alias.clone()))
+                    .collect();
+                if ev.is_empty() {
+                    ev.push(Evidence::new(
+                        &d.source,
+                        format!("{} devices, none mapped to {name}", d.total),
+                    ));
+                }
+                t.set(key, found, ev)
+            }
+            Err(e) => t.unread(key, e.clone()),
+        };
+    }
     // A device modalias is always `bus:...`; aliases without a ':' (fs-ext4,
     // rtnl-link-dummy, char-major-10-238) can never match one, so modules
     // with only such aliases skip the walk over /sys/devices.
@@ -472,15 +494,15 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
 /// does (it skips dependencies still in use without complaint).
 fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
     let mods = table(sys);
-    let deps: Vec<String> = match sys.moddep() {
-        Ok(d) => match d.get(name) {
-            Some(e) => e.deps.clone(),
+    let deps: Vec<String> = match sys.dep_lookup(name) {
+        Ok(a) => match a.value {
+            Some(e) => e.deps,
             None => holder_graph_deps(sys, name)
                 .map(|(d, _)| d)
                 .unwrap_or_default(),
         },
         Err(e) => {
-            t.unread("module.would_also_remove", e.clone());
+            t.unread("module.would_also_remove", e);
             return;
         }
     };

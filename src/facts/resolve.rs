@@ -3,8 +3,8 @@
 //! underscores), `install`/`remove` commands, modules.alias, then aliases of
 //! built-in modules.
 
+use super::lookup::alias_matches;
 use super::name::normalize;
-use super::parse::alias::fnmatch;
 use super::system::System;
 use crate::root::{ReadError, child};
 
@@ -89,10 +89,10 @@ pub fn resolve(sys: &System, query: &str) -> Vec<Resolved> {
             Ok(_) => {}
             Err(e) => unchecked.push(e.clone()),
         }
-        match sys.moddep() {
-            Ok(d) if d.get(&norm).is_some() => return vec![direct(&norm)],
+        match sys.dep_lookup(&norm) {
+            Ok(a) if a.value.is_some() => return vec![direct(&norm)],
             Ok(_) => {}
-            Err(e) => unchecked.push(e.clone()),
+            Err(e) => unchecked.push(e),
         }
         if let Some(dir) = child("/sys/module", &norm)
             && sys.root.exists(&dir)
@@ -105,50 +105,38 @@ pub fn resolve(sys: &System, query: &str) -> Vec<Resolved> {
         }
     }
 
-    match sys.aliases() {
-        Ok(list) => {
-            let hits: Vec<Resolved> = list
-                .iter()
-                .filter(|a| alias_matches(&a.pattern, &norm))
-                .map(|a| {
-                    let src = sys.modules_file("modules.alias").unwrap_or_default();
-                    aliased(a.module.clone(), format!("{src}:{}", a.line))
-                })
+    match sys.alias_lookup(&norm) {
+        Ok(a) => {
+            let hits: Vec<Resolved> = a
+                .value
+                .into_iter()
+                .map(|(m, src)| aliased(m, src))
                 .collect();
             if !hits.is_empty() {
                 return dedup(hits);
             }
         }
-        Err(e) => unchecked.push(e.clone()),
+        Err(e) => unchecked.push(e),
     }
 
-    match sys.builtin_modinfo() {
-        Ok(info) => {
-            let mut hits: Vec<Resolved> = info
-                .iter()
-                .filter(|(_, fields)| {
-                    fields
-                        .get("alias")
-                        .is_some_and(|al| al.iter().any(|p| alias_matches(p, &norm)))
-                })
-                .map(|(m, _)| {
-                    let src = sys
-                        .modules_file("modules.builtin.modinfo")
-                        .unwrap_or_default();
-                    aliased(m.clone(), src)
-                })
+    match sys.builtin_alias_lookup(&norm) {
+        Ok(a) => {
+            let src = a.source.clone();
+            let hits: Vec<Resolved> = a
+                .value
+                .into_iter()
+                .map(|m| aliased(m, src.clone()))
                 .collect();
-            hits.sort_by(|a, b| a.name.cmp(&b.name));
             if !hits.is_empty() {
                 return dedup(hits);
             }
         }
-        Err(e) => unchecked.push(e.clone()),
+        Err(e) => unchecked.push(e),
     }
 
     if plain
-        && let Ok(b) = sys.builtin()
-        && b.contains_key(&norm)
+        && let Ok(b) = sys.builtin_lookup(&norm)
+        && b.value.is_some()
     {
         return vec![direct(&norm)];
     }
@@ -156,26 +144,6 @@ pub fn resolve(sys: &System, query: &str) -> Vec<Resolved> {
     let mut itself = direct(&norm);
     itself.unchecked = unchecked;
     vec![itself]
-}
-
-/// modprobe compares aliases with dashes read as underscores, except inside
-/// bracket expressions.
-fn alias_matches(pattern: &str, norm_query: &str) -> bool {
-    fnmatch(normalize_alias(pattern).as_bytes(), norm_query.as_bytes())
-}
-
-fn normalize_alias(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_bracket = false;
-    for c in s.chars() {
-        match c {
-            '[' => in_bracket = true,
-            ']' => in_bracket = false,
-            _ => {}
-        }
-        out.push(if c == '-' && !in_bracket { '_' } else { c });
-    }
-    out
 }
 
 fn is_plain_name(n: &str) -> bool {

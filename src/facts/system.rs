@@ -73,6 +73,7 @@ pub struct System<'r> {
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
     module_index: OnceCell<HashMap<String, usize>>,
     alias_index: OnceCell<HashMap<String, Vec<usize>>>,
+    kmod_indexes: super::lookup::Indexes,
 }
 
 impl<'r> System<'r> {
@@ -117,7 +118,13 @@ impl<'r> System<'r> {
             modaliases: OnceCell::new(),
             module_index: OnceCell::new(),
             alias_index: OnceCell::new(),
+            kmod_indexes: Default::default(),
         }
+    }
+
+    /// kmod's binary indexes, opened on first use (see [`super::lookup`]).
+    pub(crate) fn kmod_indexes(&self) -> &super::lookup::Indexes {
+        &self.kmod_indexes
     }
 
     pub fn release(&self) -> &Loaded<(String, Evidence)> {
@@ -244,18 +251,33 @@ impl<'r> System<'r> {
                 candidates.push(format!("/lib/modules/{r}/config"));
             }
             for path in candidates {
-                let text = self.root.read_bytes(&path).and_then(|bytes| {
-                    if path.ends_with(".gz") {
-                        gunzip_bounded(&bytes, &path)
+                // Parsing (and for config.gz, decompressing) stops once the
+                // symbols the verdict reads have been seen.
+                let parsed = self.root.read_bytes(&path).and_then(|bytes| {
+                    let gz = path.ends_with(".gz");
+                    let r = if gz {
+                        use std::io::Read;
+                        let dec = flate2::read::GzDecoder::new(&bytes[..]).take(GUNZIP_LIMIT);
+                        kconfig::parse_until(std::io::BufReader::new(dec), kconfig::WANTED)
                     } else {
-                        String::from_utf8(bytes).map_err(|_| {
-                            ReadError::new(&path, ReadErrorKind::Malformed("not UTF-8".into()))
-                        })
-                    }
+                        kconfig::parse_until(&bytes[..], kconfig::WANTED)
+                    };
+                    r.map_err(|e| {
+                        let what = match (e, gz) {
+                            (kconfig::ConfigReadError::Io(m), _) => format!("gzip: {m}"),
+                            (kconfig::ConfigReadError::NotUtf8 { line }, true) => {
+                                format!("line {line}: not UTF-8 after gunzip")
+                            }
+                            (kconfig::ConfigReadError::NotUtf8 { line }, false) => {
+                                format!("line {line}: not UTF-8")
+                            }
+                        };
+                        ReadError::new(&path, ReadErrorKind::Malformed(what))
+                    })
                 });
-                match text {
-                    Ok(t) => {
-                        facts.config = kconfig::parse(&t);
+                match parsed {
+                    Ok(c) => {
+                        facts.config = c;
                         facts.source = Some(path);
                         break;
                     }
@@ -300,11 +322,14 @@ impl<'r> System<'r> {
     }
 }
 
+/// Most a compressed config may expand to.
+pub const GUNZIP_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// Decompresses with a bound, so a gzip bomb posing as a kernel config cannot
 /// exhaust memory.
 pub fn gunzip_bounded(bytes: &[u8], path: &str) -> Loaded<String> {
     use std::io::Read;
-    const LIMIT: u64 = 16 * 1024 * 1024;
+    const LIMIT: u64 = GUNZIP_LIMIT;
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
         .take(LIMIT + 1)

@@ -13,6 +13,7 @@ pub mod archive;
 mod devices;
 mod error;
 pub mod export;
+mod ranged;
 mod record;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
@@ -20,6 +21,7 @@ pub use devices::{DEVICES_TSV, DevKind, DevNum};
 /// Where a snapshot keeps the session facts a copy cannot carry.
 pub const SESSION_FILE: &str = "/kmod-doctor-snapshot/session";
 pub use error::{ReadError, ReadErrorKind};
+pub use ranged::RangedFile;
 pub use record::{Recorded, Recorder};
 
 use std::ffi::OsString;

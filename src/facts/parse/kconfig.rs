@@ -21,26 +21,74 @@ impl KernelConfig {
 /// the symbols we need. Lines that are neither assignments nor `is not set`
 /// comments are ignored.
 pub fn parse(text: &str) -> KernelConfig {
-    let mut values = HashMap::new();
+    let mut c = KernelConfig::default();
     for (i, line) in text.lines().enumerate() {
+        c.line(line, i + 1);
+    }
+    c
+}
+
+/// The symbols the verdict reads from a config.
+pub const WANTED: &[&str] = &[
+    "CONFIG_MODULES",
+    "CONFIG_MODULE_UNLOAD",
+    "CONFIG_MODULE_FORCE_UNLOAD",
+];
+
+/// Like [`parse`], line by line from a reader, stopping once every symbol in
+/// `wanted` has been seen: a generated config (`/proc/config.gz`,
+/// `/boot/config-R`) names each symbol once, near the top for these. A line
+/// that is not UTF-8 before that point is an error naming it.
+pub fn parse_until(
+    mut r: impl std::io::BufRead,
+    wanted: &[&str],
+) -> Result<KernelConfig, ConfigReadError> {
+    let mut c = KernelConfig::default();
+    let mut buf = Vec::new();
+    let mut n = 0usize;
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf) {
+            Ok(0) => return Ok(c),
+            Ok(_) => {}
+            Err(e) => return Err(ConfigReadError::Io(e.to_string())),
+        }
+        n += 1;
+        let line = std::str::from_utf8(&buf).map_err(|_| ConfigReadError::NotUtf8 { line: n })?;
+        c.line(line.trim_end_matches('\n'), n);
+        if wanted.iter().all(|w| c.values.contains_key(*w)) {
+            return Ok(c);
+        }
+    }
+}
+
+/// Why [`parse_until`] stopped short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigReadError {
+    NotUtf8 { line: usize },
+    Io(String),
+}
+
+impl KernelConfig {
+    fn line(&mut self, line: &str, n: usize) {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix("# ") {
             if let Some(sym) = rest.strip_suffix(" is not set")
                 && sym.starts_with("CONFIG_")
                 && !sym.contains(' ')
             {
-                values.insert(sym.to_string(), ("n".to_string(), i + 1));
+                self.values.insert(sym.to_string(), ("n".to_string(), n));
             }
-            continue;
+            return;
         }
         if let Some((k, v)) = line.split_once('=')
             && k.starts_with("CONFIG_")
             && !k.contains(' ')
         {
-            values.insert(k.to_string(), (v.trim_matches('"').to_string(), i + 1));
+            self.values
+                .insert(k.to_string(), (v.trim_matches('"').to_string(), n));
         }
     }
-    KernelConfig { values }
 }
 
 #[cfg(test)]
@@ -58,5 +106,22 @@ mod tests {
             Some((true, 3, "y".into()))
         );
         assert_eq!(c.enabled("CONFIG_NOPE"), None);
+    }
+
+    #[test]
+    fn stops_once_the_wanted_symbols_are_seen() {
+        let text: &[u8] = b"CONFIG_A=y\n# CONFIG_MODULES is not set\nCONFIG_B=m\n\xff\xfe\n";
+        let c = parse_until(text, &["CONFIG_A", "CONFIG_MODULES"]).unwrap();
+        assert_eq!(c.enabled("CONFIG_MODULES"), Some((false, 2, "n".into())));
+        // Never read: line 3 and the bad bytes on line 4.
+        assert_eq!(c.enabled("CONFIG_B"), None);
+        let bytes = b"CONFIG_A=y\n\xff\n";
+        assert_eq!(
+            parse_until(&bytes[..], &["CONFIG_X"]).unwrap_err(),
+            ConfigReadError::NotUtf8 { line: 2 }
+        );
+        // Without the wanted symbols: the whole file, as parse() reads it.
+        let c = parse_until("CONFIG_A=y\nCONFIG_A=n".as_bytes(), &["CONFIG_X"]).unwrap();
+        assert_eq!(c.enabled("CONFIG_A"), Some((false, 2, "n".into())));
     }
 }

@@ -9,7 +9,6 @@ use crate::facts::system::{Loaded, System};
 use crate::facts::table::{Evidence, FactTable};
 use crate::root::{DevKind, DevNum, child};
 use std::cell::OnceCell;
-use std::collections::BTreeSet;
 
 /// The system-wide storage tables, each read once per run and only when asked.
 #[derive(Default)]
@@ -64,7 +63,8 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
 /// Filesystems on its block devices, or of a type it provides.
 fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
     let map = devmap::load();
-    let fs_types = fs_types_of(sys, name);
+    // Filesystem types the module provides: its own name, and `fs-TYPE` aliases.
+    let fs_types = sys.fs_types(name);
     let mounts = match u.storage.mounts(sys) {
         Ok(m) => m,
         Err(e) => {
@@ -168,17 +168,4 @@ fn loop_devices(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, t
         }
     }
     t.set("users.loop_devices", loops, lev);
-}
-
-/// Filesystem types the module provides: its own name, and `fs-TYPE` aliases.
-fn fs_types_of(sys: &System, name: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    if let Ok(aliases) = sys.aliases_of(name) {
-        for a in aliases {
-            if let Some(fs) = a.pattern.strip_prefix("fs-") {
-                out.insert(fs.to_string());
-            }
-        }
-    }
-    out
 }
