@@ -41,7 +41,7 @@ pub struct Args {
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct GlobalArgs {
-    /// Read the system under DIR (a snapshot directory or .tar.gz) instead of /
+    /// Read the system under DIR (a root tree or snapshot directory, or a .tar.gz, .tgz or .tar snapshot) instead of /
     #[arg(long, global = true, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
     /// Kernel release whose module tree to read (default: the running kernel's, as modprobe -S)

@@ -24,6 +24,8 @@ pub fn run() -> Exit {
     };
     let cfg = match config::from_args(&args.global) {
         Ok(c) => c,
+        // Completion stays quiet whatever is typed after --root.
+        Err(_) if matches!(args.command, Command::CompleteModules) => return Exit::Safe,
         Err(ConfigError::Usage(m)) => {
             eprintln!("kmod-doctor: {m}");
             return Exit::Usage;

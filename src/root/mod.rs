@@ -7,6 +7,7 @@
 //! them, so a hostile snapshot cannot make us read the analyst's own files.
 
 pub mod archive;
+pub mod shape;
 mod devices;
 mod error;
 mod record;
