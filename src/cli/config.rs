@@ -37,7 +37,11 @@ pub fn from_args(g: &GlobalArgs) -> Result<Config, ConfigError> {
             eprintln!(
                 "kmod-doctor: warning: -S {}: {tree} does not exist{}, so no installed module of that release can be found",
                 crate::shell::sanitize(r),
-                if root.is_live() { String::new() } else { " under --root".to_string() },
+                if root.is_live() {
+                    String::new()
+                } else {
+                    " under --root".to_string()
+                },
             );
         }
     }

@@ -34,10 +34,8 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
     {
         let p = Pipeline::new(&live, cfg.release.as_deref(), &cfg.rules);
         let sys = p.sys();
-        if names.is_empty()
-            && let Ok(Some(list)) = sys.proc_modules()
-        {
-            names = list.iter().map(|e| e.name.clone()).collect();
+        if names.is_empty() {
+            names = every_module(&live, sys);
         }
         // What check reads for these modules is what the snapshot keeps.
         p.check(&names)?;
@@ -117,7 +115,12 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
                         let Ok(ft) = e.file_type() else { continue };
                         let o = out.join(e.file_name());
                         if ft.is_symlink() {
-                            if std::fs::symlink_metadata(&o).is_err() {
+                            // A link the listing shows but that cannot be
+                            // read (another process's fd under a sandbox)
+                            // was not read by the check either: leave it out.
+                            if std::fs::symlink_metadata(&o).is_err()
+                                && std::fs::read_link(e.path()).is_ok()
+                            {
                                 copy_link(&e.path(), &o)?;
                                 counts.1 += 1;
                             }
@@ -194,6 +197,41 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         counts.0, counts.1, counts.2
     );
     Ok(Exit::Safe)
+}
+
+/// What a snapshot without module names captures: every module a later
+/// `check` or `scan` could ask about with an answer beyond "not found" —
+/// the loaded ones, the built-in ones (modules.builtin, and /sys/module
+/// entries, which is all a kernel without module support has), and every
+/// bus driver's name (built-in drivers bound to devices).
+fn every_module(root: &Root, sys: &crate::facts::System) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        let n = crate::facts::name::normalize(n);
+        if crate::facts::name::is_valid_module_name(&n) && !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    if let Ok(Some(list)) = sys.proc_modules() {
+        list.iter().for_each(|e| add(&e.name));
+    }
+    if let Ok(b) = sys.builtin() {
+        let mut b: Vec<&String> = b.keys().collect();
+        b.sort();
+        b.into_iter().for_each(|n| add(n));
+    }
+    for n in root.read_dir("/sys/module").unwrap_or_default() {
+        add(&n);
+    }
+    for bus in root.read_dir("/sys/bus").unwrap_or_default() {
+        let Some(dir) = crate::root::child("/sys/bus", &bus) else {
+            continue;
+        };
+        for d in root.read_dir(&format!("{dir}/drivers")).unwrap_or_default() {
+            add(&d);
+        }
+    }
+    names
 }
 
 fn mkdirs(base: &Path, p: &Path) -> Result<(), CmdError> {

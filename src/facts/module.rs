@@ -135,7 +135,10 @@ fn builtin_listed(sys: &System, name: &str, t: &mut FactTable) {
             Some(line) => t.set(
                 "module.builtin_listed",
                 true,
-                vec![Evidence::new(format!("{path}:{line}"), format!("{name}.ko"))],
+                vec![Evidence::new(
+                    format!("{path}:{line}"),
+                    format!("{name}.ko"),
+                )],
             ),
             None => t.set(
                 "module.builtin_listed",

@@ -33,7 +33,9 @@ pub enum NameError {
     TooLong,
     #[error("module name {0} contains {1}, which no module or alias name can contain")]
     BadChar(String, String),
-    #[error("{0} is a file path: give the module name (e.g. bridge for .../bridge.ko), as modprobe takes it")]
+    #[error(
+        "module name {0} contains '/': it is a file path, not a module name; give the name alone (bridge for .../bridge.ko), as modprobe takes it"
+    )]
     Path(String),
 }
 
@@ -66,9 +68,8 @@ pub fn validate_query(q: &str) -> Result<String, NameError> {
         return Err(NameError::Path(format!("{q:?}")));
     }
     for c in q.chars() {
-        let ok = c.is_ascii_alphanumeric()
-            || "_-.:*?[]!,+=@^".contains(c)
-            || (c == '/' && slash_ok);
+        let ok =
+            c.is_ascii_alphanumeric() || "_-.:*?[]!,+=@^".contains(c) || (c == '/' && slash_ok);
         if !ok {
             let what = match c {
                 '/' => "'/'".to_string(),
@@ -153,9 +154,15 @@ mod tests {
         ] {
             assert!(validate_query(path).is_err(), "{path}");
         }
-        assert!(matches!(validate_query("./bridge.ko"), Err(NameError::Path(_))));
+        assert!(matches!(
+            validate_query("./bridge.ko"),
+            Err(NameError::Path(_))
+        ));
         assert_eq!(strip_module_suffix("bridge.ko"), Some("bridge"));
-        assert_eq!(strip_module_suffix("br-netfilter.ko.zst"), Some("br-netfilter"));
+        assert_eq!(
+            strip_module_suffix("br-netfilter.ko.zst"),
+            Some("br-netfilter")
+        );
         assert_eq!(strip_module_suffix("bridge"), None);
         assert_eq!(strip_module_suffix(".ko"), None);
     }

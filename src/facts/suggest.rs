@@ -12,7 +12,13 @@ pub const MAX: usize = 3;
 pub fn distance(a: &str, b: &str) -> usize {
     let fold = |s: &str| -> Vec<char> {
         s.chars()
-            .map(|c| if c == '-' { '_' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect()
     };
     let (a, b) = (fold(a), fold(b));
@@ -21,13 +27,15 @@ pub fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }
@@ -88,7 +96,12 @@ pub fn suggestions(sys: &System, query: &str) -> (Vec<String>, Vec<Evidence>) {
     close.truncate(MAX);
     let ev = close
         .iter()
-        .map(|(d, n, src)| Evidence::new(src.clone(), format!("{n} ({d} edit{} away)", if *d == 1 { "" } else { "s" })))
+        .map(|(d, n, src)| {
+            Evidence::new(
+                src.clone(),
+                format!("{n} ({d} edit{} away)", if *d == 1 { "" } else { "s" }),
+            )
+        })
         .collect();
     (close.into_iter().map(|(_, n, _)| n).collect(), ev)
 }

@@ -138,7 +138,9 @@ fn plain(e: &std::io::Error, member: usize) -> String {
         return m;
     }
     if e.kind() == std::io::ErrorKind::UnexpectedEof || m.contains("unexpected end") {
-        return format!("it ends too early ({at}): the file is truncated or damaged, e.g. by an interrupted copy or download");
+        return format!(
+            "it ends too early ({at}): the file is truncated or damaged, e.g. by an interrupted copy or download"
+        );
     }
     if m.contains("deflate") || m.contains("gzip") || m.contains("invalid gzip header") {
         return format!("its gzip data is damaged ({at}): the file is corrupt or truncated");
@@ -195,9 +197,7 @@ pub fn unpack_tar(reader: impl Read, dest: &Path) -> Result<UnpackReport, String
     };
     let mut ar = tar::Archive::new(gz);
     let mut report = UnpackReport::default();
-    let entries = ar
-        .entries()
-        .map_err(|e| plain(&e, 0))?;
+    let entries = ar.entries().map_err(|e| plain(&e, 0))?;
     for (i, entry) in entries.enumerate() {
         if i >= MAX_ENTRIES {
             return Err(format!("more than {MAX_ENTRIES} members"));

@@ -7,10 +7,10 @@
 //! them, so a hostile snapshot cannot make us read the analyst's own files.
 
 pub mod archive;
-pub mod shape;
 mod devices;
 mod error;
 mod record;
+pub mod shape;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
 

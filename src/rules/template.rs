@@ -41,7 +41,11 @@ impl Template {
                     None => pieces.push(Piece::Item),
                     Some(n) => match n.parse::<usize>() {
                         Ok(i @ 1..=2) => pieces.push(Piece::ItemField(i)),
-                        _ => return Err(format!("{{{name}}}: only {{item.1}} and {{item.2}} exist")),
+                        _ => {
+                            return Err(format!(
+                                "{{{name}}}: only {{item.1}} and {{item.2}} exist"
+                            ));
+                        }
                     },
                 }
             } else {

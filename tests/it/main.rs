@@ -9,6 +9,7 @@ mod common;
 mod completions;
 mod corruption;
 mod explain;
+mod first_contact;
 mod man_page;
 mod maps_users;
 mod outputs;

@@ -193,17 +193,13 @@ fn builtin_driver(sys: &System, dir: &str, drv: &str) -> Option<(String, Evidenc
     let name = crate::facts::name::normalize(drv.rsplit('/').next()?);
     let listed = sys.builtin().as_ref().is_ok_and(|b| b.contains_key(&name));
     let in_sysfs = || {
-        child("/sys/module", &name).is_some_and(|m| {
-            sys.root.exists(&m) && !sys.root.exists(&format!("{m}/initstate"))
-        })
+        child("/sys/module", &name)
+            .is_some_and(|m| sys.root.exists(&m) && !sys.root.exists(&format!("{m}/initstate")))
     };
     (listed || in_sysfs()).then(|| {
         (
             name.clone(),
-            Evidence::new(
-                format!("{dir}/driver"),
-                format!("{drv} (built in: {name})"),
-            ),
+            Evidence::new(format!("{dir}/driver"), format!("{drv} (built in: {name})")),
         )
     })
 }
