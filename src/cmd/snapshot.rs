@@ -3,13 +3,18 @@
 
 use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
+use crate::facts::resolve::{Resolved, Via};
 use crate::root::archive::safe_relative;
 use crate::root::{DEVICES_TSV, Recorded, Root};
 use std::path::{Path, PathBuf};
 
-/// Where `snapshot` writes.
+/// Where `snapshot` writes without `-o` or `--dir`.
+pub const DEFAULT_ARCHIVE: &str = "kmod-doctor-snapshot.tar.gz";
+
+/// Where `snapshot` writes: an archive (replaced only with `--force`), or a
+/// new or empty directory.
 pub enum Dest {
-    Archive(PathBuf),
+    Archive(PathBuf, bool),
     Dir(PathBuf),
 }
 
@@ -28,17 +33,33 @@ manifest.json names the tool version, the kernel release and the modules asked f
 /// Captures what `check` reads for `modules` (all loaded modules when none
 /// are given) into `dest`. Reads only; writes nothing but the destination.
 pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdError> {
+    // Refused before anything is read, as --dir refuses a non-empty directory.
+    if let Dest::Archive(a, false) = &dest
+        && std::fs::symlink_metadata(a).is_ok()
+    {
+        return Err(CmdError::usage(format!(
+            "{}: exists; pass --force to replace it, or -o another file",
+            crate::shell::sanitize(&a.display().to_string())
+        )));
+    }
     let live = Root::open(cfg.root.base())?.with_recorder();
     let mut names: Vec<String> = modules.to_vec();
     let release;
     {
         let p = Pipeline::new(&live, cfg.release.as_deref(), &cfg.rules);
         let sys = p.sys();
+        // What check reads for these modules is what the snapshot keeps.
         if names.is_empty() {
             names = every_module(&live, sys);
+            // Names from the module lists themselves: judged as named, without
+            // the alias search a typed name needs (the alias files are kept
+            // whole below, so a later check resolves the same way).
+            for n in &names {
+                p.judge(&Resolved::direct(n, Via::Name));
+            }
+        } else {
+            p.check(&names)?;
         }
-        // What check reads for these modules is what the snapshot keeps.
-        p.check(&names)?;
         release = sys.release().as_ref().map(|(r, _)| r.clone()).ok();
         // The module tree and configuration are read even when no module
         // needed them, so the snapshot answers other questions too.
@@ -69,7 +90,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
             std::fs::create_dir_all(d).map_err(CmdError::io(d))?;
             (d.clone(), None)
         }
-        Dest::Archive(_) => {
+        Dest::Archive(..) => {
             let t =
                 tempfile::tempdir().map_err(CmdError::doing("creating a temporary directory"))?;
             (t.path().to_path_buf(), Some(t))
@@ -184,7 +205,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
 
     let (where_, size) = match &dest {
         Dest::Dir(d) => (d.display().to_string(), dir_size(d)),
-        Dest::Archive(a) => {
+        Dest::Archive(a, _) => {
             pack(&dir, a)?;
             (
                 a.display().to_string(),
