@@ -117,7 +117,7 @@ fn open_archive(path: &Path, shown: &str) -> Result<(Root, Option<tempfile::Temp
     let what = if report.files == 0 {
         "it holds no files".to_string()
     } else {
-        "it holds none of proc/, sys/module/ or lib/modules/ at its top".to_string()
+        format!("it holds {} at its top", super::shape::LACKS)
     };
     Err(format!(
         "--root {shown} is not a Linux root: {what}. Expected {}.",

@@ -20,7 +20,11 @@ pub const MARKERS: &[&str] = &[
 ];
 
 /// What a root is expected to hold, for messages.
-pub const EXPECTED: &str = "a directory laid out like / of a Linux system (proc/, sys/module/ or lib/modules/ at its top), or a snapshot written by `kmod-doctor snapshot` (a directory or .tar.gz)";
+pub const EXPECTED: &str = "a directory laid out like / of a Linux system (with proc/sys/kernel/osrelease, proc/modules, sys/module/ or lib/modules/), or a snapshot written by `kmod-doctor snapshot` (a directory or .tar.gz)";
+
+/// What a refused directory lacks, for messages.
+pub const LACKS: &str =
+    "none of proc/sys/kernel/osrelease, proc/modules, sys/module/ or lib/modules/";
 
 /// Whether the opened root has any of the [`MARKERS`], resolved inside it.
 pub fn is_linux_root(root: &Root) -> bool {
@@ -57,7 +61,7 @@ pub fn refusal(shown: &str, dir: &Path) -> String {
     } else if dir.join("Makefile").is_file() && dir.join("Kconfig").is_file() {
         "it looks like a kernel source tree".to_string()
     } else {
-        "it has none of proc/, sys/module/ or lib/modules/".to_string()
+        format!("it has {LACKS}")
     };
     let mut m = format!("{shown} is not a Linux root: {what}. Expected {EXPECTED}.");
     match below.as_slice() {

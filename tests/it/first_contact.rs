@@ -66,6 +66,24 @@ fn empty_directory_is_not_a_root() {
 }
 
 #[test]
+fn container_image_without_kernel_files_is_not_a_root() {
+    // An exported container filesystem: empty proc/ and sys/, no modules.
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["proc", "sys", "etc", "usr/lib", "dev"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    let out = run_in(dir.path(), &["check", "loop"]);
+    refused(&out);
+    assert!(
+        out.stderr.contains(
+            "it has none of proc/sys/kernel/osrelease, proc/modules, sys/module/ or lib/modules/"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn parent_of_an_unpacked_root_suggests_the_subdirectory() {
     let env = bridge_env();
     let parent = tempfile::tempdir().unwrap();
