@@ -41,7 +41,7 @@ pub struct Args {
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct GlobalArgs {
-    /// Read the system under DIR (a snapshot directory or .tar.gz) instead of /
+    /// Read the system under DIR (a root tree or snapshot directory, or a .tar.gz, .tgz or .tar snapshot) instead of /
     #[arg(long, global = true, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
     /// Kernel release whose module tree to read (default: the running kernel's, as modprobe -S)
@@ -75,7 +75,7 @@ pub enum Command {
     Rules,
     /// Capture what the verdict reads into a root that --root accepts (for support tickets)
     Snapshot {
-        /// Write a .tar.gz archive here
+        /// Write a .tar.gz archive here (default: ./kmod-doctor-snapshot.tar.gz; an existing file is kept unless --force)
         #[arg(
             short = 'o',
             long = "output",
@@ -83,6 +83,9 @@ pub enum Command {
             conflicts_with = "dir"
         )]
         output: Option<PathBuf>,
+        /// Replace the archive if it exists
+        #[arg(long, conflicts_with = "dir")]
+        force: bool,
         /// Write an unpacked tree into this (new or empty) directory instead
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,

@@ -29,6 +29,22 @@ pub fn from_args(g: &GlobalArgs) -> Result<Config, ConfigError> {
     }
     let (root, unpacked) =
         crate::root::archive::open_root(&g.root).map_err(ConfigError::Failure)?;
+    if let Some(r) = &g.kernel_release {
+        let tree = format!("/lib/modules/{r}");
+        if !matches!(root.probe(&tree), Ok(true)) {
+            // Not fatal (modprobe -S goes on too), but every answer about
+            // installed modules will be "not found" or "unknown".
+            eprintln!(
+                "kmod-doctor: warning: -S {}: {tree} does not exist{}, so no installed module of that release can be found",
+                crate::shell::sanitize(r),
+                if root.is_live() {
+                    String::new()
+                } else {
+                    " under --root".to_string()
+                },
+            );
+        }
+    }
     let mut rules =
         RuleSet::builtin().map_err(|e| ConfigError::Failure(format!("built-in rules: {e}")))?;
     if let Some(dir) = &g.rules_dir {

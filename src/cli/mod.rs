@@ -24,6 +24,8 @@ pub fn run() -> Exit {
     };
     let cfg = match config::from_args(&args.global) {
         Ok(c) => c,
+        // Completion stays quiet whatever is typed after --root.
+        Err(_) if matches!(args.command, Command::CompleteModules) => return Exit::Safe,
         Err(ConfigError::Usage(m)) => {
             eprintln!("kmod-doctor: {m}");
             return Exit::Usage;
@@ -38,13 +40,16 @@ pub fn run() -> Exit {
         Command::Rules => cmd::rules::run(&cfg),
         Command::Snapshot {
             output,
+            force,
             dir,
             modules,
         } => {
             let dest = match (output, dir) {
                 (_, Some(d)) => cmd::snapshot::Dest::Dir(d.clone()),
-                (Some(o), None) => cmd::snapshot::Dest::Archive(o.clone()),
-                (None, None) => cmd::snapshot::Dest::Archive("kmod-doctor-snapshot.tar.gz".into()),
+                (Some(o), None) => cmd::snapshot::Dest::Archive(o.clone(), *force),
+                (None, None) => {
+                    cmd::snapshot::Dest::Archive(cmd::snapshot::DEFAULT_ARCHIVE.into(), *force)
+                }
             };
             cmd::snapshot::run(&cfg, modules, dest)
         }

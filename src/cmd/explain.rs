@@ -51,11 +51,17 @@ pub fn run(cfg: &Config, message: &[String], module: Option<&str>) -> Result<Exi
             "nothing to explain: the input is empty (did the command succeed?). Pass the message as an argument or on standard input, e.g. {EXAMPLE}"
         )));
     }
-    let explanations = explain::explain(&text);
+    let explanations = explain::explain_for(&text, module);
     if explanations.is_empty() {
-        return Err(CmdError::usage(format!(
-            "no modprobe, rmmod or delete_module error recognised in the input. Paste the whole message as printed, e.g. {EXAMPLE}"
-        )));
+        let what = "no modprobe, rmmod or delete_module error recognised in the input";
+        // The user named the module: check it anyway, and say why the
+        // message itself is not explained.
+        if module.is_none() {
+            return Err(CmdError::usage(format!(
+                "{what}. Paste the whole message as printed, e.g. {EXAMPLE}"
+            )));
+        }
+        eprintln!("kmod-doctor: {what}; checking the module given with --module");
     }
     let modules: Vec<String> = match module {
         Some(m) => vec![m.to_string()],

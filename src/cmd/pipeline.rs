@@ -36,9 +36,13 @@ impl<'r> Pipeline<'r> {
             .map(|q| name::validate_query(q))
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::new();
+        // `check bridge bridge.ko` asks about one module: one report.
+        let mut seen = std::collections::HashSet::new();
         for q in &valid {
             for r in &resolve::resolve(&self.host.sys, q) {
-                out.push(self.judge(r));
+                if seen.insert(r.name.clone()) {
+                    out.push(self.judge(r));
+                }
             }
         }
         Ok(out)

@@ -54,7 +54,48 @@ pub fn select(mut rows: Vec<Row>, o: &Options) -> Vec<Row> {
     rows
 }
 
+/// Every class a module can have (rules/devices.toml), and `none`.
+pub fn known_classes() -> Vec<String> {
+    let map = crate::facts::devmap::load();
+    let mut v: Vec<String> = map
+        .classes
+        .values()
+        .chain(map.nodes.values())
+        .cloned()
+        .chain(["none".to_string()])
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Refuses a class no module can have (`--class netwrk`), as clap refuses
+/// an unknown `--verdict`: exit 2, with the closest class and the list.
+pub fn check_classes(classes: &[String]) -> Result<(), CmdError> {
+    let known = known_classes();
+    for c in classes {
+        let c = c.trim().to_lowercase();
+        if known.contains(&c) {
+            continue;
+        }
+        let close = known
+            .iter()
+            .map(|k| (crate::facts::suggest::distance(&c, k), k))
+            .filter(|(d, _)| *d <= 2)
+            .min()
+            .map(|(_, k)| format!(" Did you mean {k}?"))
+            .unwrap_or_default();
+        return Err(CmdError::usage(format!(
+            "invalid value {:?} for '--class <CLASS>'.{close} Possible values: {}.",
+            crate::shell::sanitize(&c),
+            known.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(cfg: &Config, o: &Options) -> Result<Exit, CmdError> {
+    check_classes(&o.classes)?;
     let mut s = Pipeline::new(&cfg.root, cfg.release.as_deref(), &cfg.rules).scan()?;
     s.modules = select(std::mem::take(&mut s.modules), o);
     super::emit(&cfg.renderer.render(&Document::Scan(&s)))?;

@@ -3,12 +3,17 @@
 
 use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
+use crate::facts::resolve::{Resolved, Via};
 use crate::root::{DEVICES_TSV, Root};
 use std::path::{Path, PathBuf};
 
-/// Where `snapshot` writes.
+/// Where `snapshot` writes without `-o` or `--dir`.
+pub const DEFAULT_ARCHIVE: &str = "kmod-doctor-snapshot.tar.gz";
+
+/// Where `snapshot` writes: an archive (replaced only with `--force`), or a
+/// new or empty directory.
 pub enum Dest {
-    Archive(PathBuf),
+    Archive(PathBuf, bool),
     Dir(PathBuf),
 }
 
@@ -27,19 +32,33 @@ manifest.json names the tool version, the kernel release and the modules asked f
 /// Captures what `check` reads for `modules` (all loaded modules when none
 /// are given) into `dest`. Reads only; writes nothing but the destination.
 pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdError> {
+    // Refused before anything is read, as --dir refuses a non-empty directory.
+    if let Dest::Archive(a, false) = &dest
+        && std::fs::symlink_metadata(a).is_ok()
+    {
+        return Err(CmdError::usage(format!(
+            "{}: exists; pass --force to replace it, or -o another file",
+            crate::shell::sanitize(&a.display().to_string())
+        )));
+    }
     let live = Root::open(cfg.root.base())?.with_recorder();
     let mut names: Vec<String> = modules.to_vec();
     let release;
     {
         let p = Pipeline::new(&live, cfg.release.as_deref(), &cfg.rules);
         let sys = p.sys();
-        if names.is_empty()
-            && let Ok(Some(list)) = sys.proc_modules()
-        {
-            names = list.iter().map(|e| e.name.clone()).collect();
-        }
         // What check reads for these modules is what the snapshot keeps.
-        p.check(&names)?;
+        if names.is_empty() {
+            names = every_module(&live, sys);
+            // Names from the module lists themselves: judged as named, without
+            // the alias search a typed name needs (the alias files are kept
+            // whole below, so a later check resolves the same way).
+            for n in &names {
+                p.judge(&Resolved::direct(n, Via::Name));
+            }
+        } else {
+            p.check(&names)?;
+        }
         release = sys.release().as_ref().map(|(r, _)| r.clone()).ok();
         // The module tree and configuration are read even when no module
         // needed them, so the snapshot answers other questions too.
@@ -71,7 +90,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
             std::fs::create_dir_all(d).map_err(CmdError::io(d))?;
             (d.clone(), None)
         }
-        Dest::Archive(_) => {
+        Dest::Archive(..) => {
             let t =
                 tempfile::tempdir().map_err(CmdError::doing("creating a temporary directory"))?;
             (t.path().to_path_buf(), Some(t))
@@ -127,7 +146,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
 
     let (where_, size) = match &dest {
         Dest::Dir(d) => (d.display().to_string(), dir_size(d)),
-        Dest::Archive(a) => {
+        Dest::Archive(a, _) => {
             pack(&dir, a)?;
             (
                 a.display().to_string(),
@@ -140,6 +159,41 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         counts.files, counts.links, counts.devices
     );
     Ok(Exit::Safe)
+}
+
+/// What a snapshot without module names captures: every module a later
+/// `check` or `scan` could ask about with an answer beyond "not found" —
+/// the loaded ones, the built-in ones (modules.builtin, and /sys/module
+/// entries, which is all a kernel without module support has), and every
+/// bus driver's name (built-in drivers bound to devices).
+fn every_module(root: &Root, sys: &crate::facts::System) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        let n = crate::facts::name::normalize(n);
+        if crate::facts::name::is_valid_module_name(&n) && !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    if let Ok(Some(list)) = sys.proc_modules() {
+        list.iter().for_each(|e| add(&e.name));
+    }
+    if let Ok(b) = sys.builtin() {
+        let mut b: Vec<&String> = b.keys().collect();
+        b.sort();
+        b.into_iter().for_each(|n| add(n));
+    }
+    for n in root.read_dir("/sys/module").unwrap_or_default() {
+        add(&n);
+    }
+    for bus in root.read_dir("/sys/bus").unwrap_or_default() {
+        let Some(dir) = crate::root::child("/sys/bus", &bus) else {
+            continue;
+        };
+        for d in root.read_dir(&format!("{dir}/drivers")).unwrap_or_default() {
+            add(&d);
+        }
+    }
+    names
 }
 
 fn dir_size(d: &Path) -> u64 {

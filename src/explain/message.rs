@@ -341,6 +341,17 @@ fn parse_line(raw: &str) -> Option<Line> {
 fn syscall(line: &str, text: &str) -> Option<Line> {
     let i = line.find("delete_module")?;
     let after = &line[i + "delete_module".len()..];
+    // `delete_module: Device or resource busy` (perror style): no module named.
+    if let Some(rest) = after.strip_prefix(':') {
+        let errno = Errno::find_in(rest)?;
+        return Some(Line {
+            text: text.to_string(),
+            tool: None,
+            source: Source::Syscall,
+            module: None,
+            said: Said::Errno { errno },
+        });
+    }
     let args = after.strip_prefix('(')?;
     let close = args.find(')')?;
     let first = args[..close].split(',').next()?.trim();
@@ -480,6 +491,9 @@ mod tests {
         assert_eq!(l.source, Source::Syscall);
         assert_eq!(l.module.as_deref(), Some("vhost_net"));
         assert!(matches!(l.said, Said::Errno { errno } if errno.name == "EAGAIN"));
+        let l = one("delete_module: Device or resource busy");
+        assert_eq!((l.source, l.module.as_deref()), (Source::Syscall, None));
+        assert!(matches!(l.said, Said::Errno { errno } if errno.name == "EBUSY"));
         let l = one("delete_module(ext4): EWOULDBLOCK");
         assert!(matches!(l.said, Said::Errno { errno } if errno.name == "EAGAIN"));
         assert!(parse("delete_module(\"x\", 0) = 0").is_empty());

@@ -58,6 +58,12 @@ fn weight(s: &Said) -> u8 {
 /// Explains every refusal in `input`, one per module in order of first
 /// mention. Empty when nothing in it is a message we know.
 pub fn explain(input: &str) -> Vec<Explanation> {
+    explain_for(input, None)
+}
+
+/// As [`explain`], with the module the user named (`explain -m MOD`) taking
+/// the lines that name none (`delete_module: Device or resource busy`).
+pub fn explain_for(input: &str, module: Option<&str>) -> Vec<Explanation> {
     let lines = message::parse(input);
     if lines.is_empty() {
         return Vec::new();
@@ -72,9 +78,10 @@ pub fn explain(input: &str) -> Vec<Explanation> {
     }
     // A line that names no module belongs to the only module named, or to
     // the one a sysfs path in the input points at.
-    let fallback = match named.as_slice() {
-        [one] => Some(one.clone()),
-        [] => message::sysfs_hints(input).into_iter().next(),
+    let fallback = match (module, named.as_slice()) {
+        (Some(m), _) => Some(crate::facts::name::normalize(m)),
+        (None, [one]) => Some(one.clone()),
+        (None, []) => message::sysfs_hints(input).into_iter().next(),
         _ => None,
     };
     let mut groups: Vec<(Option<String>, Vec<&Line>)> = Vec::new();
@@ -175,6 +182,8 @@ fn build(module: Option<String>, ls: &[&Line]) -> Explanation {
             "the kernel: delete_module failed with {} (errno {})",
             errno.name, errno.number
         ),
+        // Mid-sentence ("Refused by the removal tool, ..."): no capital.
+        _ if lead.tool.is_none() => "the removal tool, before asking the kernel".to_string(),
         _ => format!("{who}, before asking the kernel"),
     };
     Explanation {

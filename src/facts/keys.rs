@@ -83,8 +83,12 @@ keys! {
     "module.permanent" Bool [module_info.permanent] "`[permanent]`: it has no exit function and can only be forced out.";
     "module.size" Int [module_info.size] "Size in bytes from /proc/modules.";
     "module.taint" Str [module_info.taint ?] "The module's own taint letters, empty when none.";
-    "module.drivers" List [module_info.drivers] "Bus drivers it registers, as `bus:driver` (/sys/module/M/drivers).";
-    "module.bound_devices" List [module_info.bound_devices] "Devices bound to its drivers (/sys/bus/BUS/drivers/DRV/*).";
+    "module.drivers" List [module_info.drivers] "Bus drivers it registers, as `bus:driver` (/sys/module/M/drivers; for built-in code also drivers named like it in /sys/bus/*/drivers).";
+    "module.bound_devices" List [module_info.bound_devices] "Devices bound to its drivers (/sys/bus/BUS/drivers/DRV/*); for built-in code, drivers from /sys/module/M/drivers or named like the module on any bus.";
+    "module.unbind" List "Each bound device with the file that unbinds it: `DEVICE /sys/bus/BUS/drivers/DRV/unbind` (in steps, `{item.1}` is the device, `{item.2}` the file).";
+    "module.unbindable" Bool "Built in (not loaded) and devices are bound to its drivers: unbinding them is how to take it off them without a reboot, and its users are gathered as for a loaded module.";
+    "module.builtin_listed" Bool "modules.builtin lists it, so modprobe knows it is built in (`Module M is builtin.`); when not, modprobe -r answers `Module M not found.`.";
+    "module.suggestions" List "Loaded, built-in or installed module names close to a name that matched nothing (typos, case, `.ko`).";
     "module.modalias_devices" List "Devices whose modalias matches one of its aliases (udev would load it again).";
     "module.removal_order" List [module_info.removal_order] "Modules holding it, transitively, deepest first: the order to remove them.";
     "module.dependencies" List [module_info.dependencies] "Its dependencies from modules.dep (the full closure).";

@@ -10,6 +10,7 @@ pub mod module;
 pub mod name;
 pub mod parse;
 pub mod resolve;
+pub mod suggest;
 pub mod system;
 pub mod table;
 pub mod users;
@@ -41,8 +42,9 @@ impl<'r> Host<'r> {
         let mut t = FactTable::default();
         kernel::gather(&self.sys, &mut t);
         module::gather(&self.sys, r, &mut t);
-        // Only a loaded module has users; the others never pay for the scans.
-        if t.bool("module.loaded") == Some(true) {
+        // Only a loaded module, or built-in code with bound devices, has
+        // users; the others never pay for the scans.
+        if t.bool("module.loaded") == Some(true) || t.bool("module.unbindable") == Some(true) {
             users::gather(&self.sys, &self.users, &r.name, &mut t);
         }
         t

@@ -83,12 +83,190 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
     t.set_result("module.loaded", loaded);
 
     builtin(sys, name, &sysfs, is_loaded, t);
+    builtin_listed(sys, name, t);
     known(sys, name, t);
 
     if is_loaded {
         loaded_facts(sys, name, entry, &sysfs, t);
+        t.set("module.unbindable", false, vec![]);
+    } else if t.bool("module.builtin") == Some(false) {
+        t.set("module.unbindable", false, vec![]);
+    } else {
+        // Built in, or not known either way: bound drivers decide.
+        builtin_drivers(sys, name, &sysfs.dir, t);
+        let bound_ev = match t.get("module.bound_devices") {
+            Some(super::table::Fact::Known { evidence, .. }) => Ok(evidence.clone()),
+            Some(super::table::Fact::Unread(e)) => Err(e.clone()),
+            None => Ok(Vec::new()),
+        };
+        let n = t.list("module.bound_devices").len();
+        match (bound_ev, t.bool("module.builtin")) {
+            (Err(e), _) => t.unread("module.unbindable", e),
+            (Ok(ev), _) if n == 0 => t.set("module.unbindable", false, ev),
+            (Ok(ev), Some(true)) => t.set("module.unbindable", true, ev),
+            (Ok(_), _) => {
+                let e = match t.get("module.builtin") {
+                    Some(super::table::Fact::Unread(e)) => e.clone(),
+                    _ => ReadError::new("module.builtin", ReadErrorKind::NotFound),
+                };
+                t.unread("module.unbindable", e);
+            }
+        }
+    }
+    let nowhere = !is_loaded
+        && t.bool("module.builtin") != Some(true)
+        && t.bool("module.known") != Some(true);
+    if nowhere && !matches!(r.via, Via::Alias { .. }) {
+        let (names, ev) = super::suggest::suggestions(sys, name);
+        t.set("module.suggestions", names, ev);
+    } else {
+        t.set("module.suggestions", Vec::<String>::new(), vec![]);
     }
     config_facts(sys, name, t);
+}
+
+/// Whether modules.builtin lists it: only then does modprobe know it is
+/// built in ("Module M is builtin."); otherwise modprobe answers "not found"
+/// even when /sys/module shows built-in code.
+fn builtin_listed(sys: &System, name: &str, t: &mut FactTable) {
+    let path = sys.modules_file("modules.builtin").unwrap_or_default();
+    match sys.builtin() {
+        Ok(l) => match l.get(name) {
+            Some(line) => t.set(
+                "module.builtin_listed",
+                true,
+                vec![Evidence::new(
+                    format!("{path}:{line}"),
+                    format!("{name}.ko"),
+                )],
+            ),
+            None => t.set(
+                "module.builtin_listed",
+                false,
+                vec![Evidence::new(path, format!("does not list {name}"))],
+            ),
+        },
+        // No module tree at all: modprobe has no list to find it in either.
+        Err(e) if e.kind == ReadErrorKind::NotFound => t.set(
+            "module.builtin_listed",
+            false,
+            vec![Evidence::new(&e.path, "absent")],
+        ),
+        Err(e) => t.unread("module.builtin_listed", e.clone()),
+    }
+}
+
+/// The drivers of built-in code: `/sys/module/M/drivers` where the kernel
+/// made it, and drivers named like the module on any bus
+/// (`/sys/bus/virtio/drivers/virtio_net`), unless their `module` link names
+/// another module.
+fn builtin_drivers(sys: &System, name: &str, dir: &str, t: &mut FactTable) {
+    let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut ev = Vec::new();
+    let ddir = format!("{dir}/drivers");
+    match sys.root.read_dir(&ddir) {
+        Ok(names) => {
+            for n in &names {
+                if let Some((bus, drv)) = n.split_once(':') {
+                    pairs.insert((bus.to_string(), drv.to_string()));
+                }
+            }
+            if !names.is_empty() {
+                ev.push(Evidence::new(&ddir, names.join(" ")));
+            }
+        }
+        Err(e) if e.kind == ReadErrorKind::NotFound => {}
+        Err(e) => {
+            t.unread("module.drivers", e.clone());
+            t.unread("module.unbind", e.clone());
+            t.unread("module.bound_devices", e);
+            return;
+        }
+    }
+    let buses = match sys.root.read_dir("/sys/bus") {
+        Ok(b) => b,
+        Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            t.unread("module.drivers", e.clone());
+            t.unread("module.unbind", e.clone());
+            t.unread("module.bound_devices", e);
+            return;
+        }
+    };
+    for bus in &buses {
+        let Some(bus_dir) = child("/sys/bus", bus) else {
+            continue;
+        };
+        let Ok(drvs) = sys.root.read_dir(&format!("{bus_dir}/drivers")) else {
+            continue;
+        };
+        for d in drvs.iter().filter(|d| super::name::normalize(d) == name) {
+            let Some(drv_dir) = child(&format!("{bus_dir}/drivers"), d) else {
+                continue;
+            };
+            let owner = sys
+                .root
+                .read_link(&format!("{drv_dir}/module"))
+                .ok()
+                .and_then(|l| l.rsplit('/').next().map(str::to_string));
+            if owner.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
+            if pairs.insert((bus.clone(), d.clone())) {
+                ev.push(Evidence::new(&drv_dir, "a driver named like the module"));
+            }
+        }
+    }
+    let names: Vec<String> = pairs.iter().map(|(b, d)| format!("{b}:{d}")).collect();
+    if names.is_empty() {
+        ev.push(Evidence::new(
+            "/sys/bus/*/drivers",
+            format!("no driver of {name}"),
+        ));
+    }
+    let (devices, dev_ev, unbind) = bound(sys, &pairs);
+    t.set("module.drivers", names, ev);
+    t.set("module.unbind", unbind, dev_ev.clone());
+    t.set("module.bound_devices", devices, dev_ev);
+}
+
+/// Devices bound to each `(bus, driver)`, as `bus:device`, with the links
+/// that show it and `DEVICE /sys/bus/BUS/drivers/DRV/unbind` for each.
+fn bound(
+    sys: &System,
+    pairs: &BTreeSet<(String, String)>,
+) -> (Vec<String>, Vec<Evidence>, Vec<String>) {
+    let mut devices = Vec::new();
+    let mut dev_ev = Vec::new();
+    let mut unbind = Vec::new();
+    for (bus, drv) in pairs {
+        let Some(bus_dir) = child("/sys/bus", bus) else {
+            continue;
+        };
+        let Some(drv_dir) = child(&format!("{bus_dir}/drivers"), drv) else {
+            continue;
+        };
+        let Ok(entries) = sys.root.read_dir(&drv_dir) else {
+            continue;
+        };
+        for e in entries {
+            if matches!(
+                e.as_str(),
+                "module" | "bind" | "unbind" | "new_id" | "remove_id" | "uevent"
+            ) {
+                continue;
+            }
+            let Some(p) = child(&drv_dir, &e) else {
+                continue;
+            };
+            if let Ok(target) = sys.root.read_link(&p) {
+                devices.push(format!("{bus}:{e}"));
+                unbind.push(format!("{e} {drv_dir}/unbind"));
+                dev_ev.push(Evidence::new(p, target));
+            }
+        }
+    }
+    (devices, dev_ev, unbind)
 }
 
 fn proc_line(e: &ModuleEntry) -> Evidence {
@@ -322,47 +500,24 @@ fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
         Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
         Err(e) => {
             t.unread("module.drivers", e.clone());
+            t.unread("module.unbind", e.clone());
             t.unread("module.bound_devices", e);
             return;
         }
     };
-    let mut devices = Vec::new();
-    let mut dev_ev = Vec::new();
-    for n in &names {
-        let Some((bus, drv)) = n.split_once(':') else {
-            continue;
-        };
-        let Some(bus_dir) = child("/sys/bus", bus) else {
-            continue;
-        };
-        let Some(drv_dir) = child(&format!("{bus_dir}/drivers"), drv) else {
-            continue;
-        };
-        let Ok(entries) = sys.root.read_dir(&drv_dir) else {
-            continue;
-        };
-        for e in entries {
-            if matches!(
-                e.as_str(),
-                "module" | "bind" | "unbind" | "new_id" | "remove_id" | "uevent"
-            ) {
-                continue;
-            }
-            let Some(p) = child(&drv_dir, &e) else {
-                continue;
-            };
-            if let Ok(target) = sys.root.read_link(&p) {
-                devices.push(format!("{bus}:{e}"));
-                dev_ev.push(Evidence::new(p, target));
-            }
-        }
-    }
+    let pairs: BTreeSet<(String, String)> = names
+        .iter()
+        .filter_map(|n| n.split_once(':'))
+        .map(|(b, d)| (b.to_string(), d.to_string()))
+        .collect();
+    let (devices, dev_ev, unbind) = bound(sys, &pairs);
     let ev = if names.is_empty() {
         vec![Evidence::new(&ddir, "absent or empty")]
     } else {
         vec![Evidence::new(&ddir, names.join(" "))]
     };
     t.set("module.drivers", names, ev);
+    t.set("module.unbind", unbind, dev_ev.clone());
     t.set("module.bound_devices", devices, dev_ev);
 }
 

@@ -33,6 +33,10 @@ pub enum NameError {
     TooLong,
     #[error("module name {0} contains {1}, which no module or alias name can contain")]
     BadChar(String, String),
+    #[error(
+        "module name {0} contains '/': it is a file path, not a module name; give the name alone (bridge for .../bridge.ko), as modprobe takes it"
+    )]
+    Path(String),
 }
 
 /// Validates a module name or alias given by the user before it is ever joined to
@@ -54,8 +58,18 @@ pub fn validate_query(q: &str) -> Result<String, NameError> {
     if q == "." || q == ".." {
         return Err(NameError::BadChar(format!("{q:?}"), "only dots".into()));
     }
+    // A '/' belongs to aliases such as devname:net/tun (modules.alias), always
+    // after a `prefix:`; anything else with one is a file path.
+    let slash_ok = q.contains('/')
+        && q.find(':').is_some_and(|c| c < q.find('/').unwrap_or(0))
+        && !q.ends_with('/')
+        && q.split('/').all(|p| !p.is_empty() && p != "." && p != "..");
+    if q.contains('/') && !slash_ok {
+        return Err(NameError::Path(format!("{q:?}")));
+    }
     for c in q.chars() {
-        let ok = c.is_ascii_alphanumeric() || "_-.:*?[]!,+=@^".contains(c);
+        let ok =
+            c.is_ascii_alphanumeric() || "_-.:*?[]!,+=@^".contains(c) || (c == '/' && slash_ok);
         if !ok {
             let what = match c {
                 '/' => "'/'".to_string(),
@@ -70,10 +84,21 @@ pub fn validate_query(q: &str) -> Result<String, NameError> {
     Ok(q.to_string())
 }
 
+/// The file suffixes kmod reads past in a module name (`bridge.ko.xz`).
+pub const MODULE_SUFFIXES: [&str; 4] = [".ko.xz", ".ko.zst", ".ko.gz", ".ko"];
+
+/// `bridge.ko`, `br-netfilter.ko.zst` → `bridge`, `br-netfilter`: a module
+/// named by its file, as kmod accepts it. `None` when there is no suffix or
+/// what is left is not a module name.
+pub fn strip_module_suffix(q: &str) -> Option<&str> {
+    let stem = MODULE_SUFFIXES.iter().find_map(|ext| q.strip_suffix(ext))?;
+    is_valid_module_name(stem).then_some(stem)
+}
+
 /// `kernel/net/bridge/br_netfilter.ko.xz` → `br_netfilter`.
 pub fn module_name_from_path(path: &str) -> Option<String> {
     let base = path.rsplit('/').next()?;
-    let stem = [".ko.xz", ".ko.zst", ".ko.gz", ".ko"]
+    let stem = MODULE_SUFFIXES
         .iter()
         .find_map(|ext| base.strip_suffix(ext))?;
     let n = normalize(stem);
@@ -114,9 +139,32 @@ mod tests {
             "char-major-10-238",
             "net-pf-1",
             "fs-ext4",
+            "devname:net/tun",
+            "devname:mapper/control",
         ] {
             assert!(validate_query(good).is_ok(), "{good}");
         }
+        for path in [
+            "/lib/modules/x/bridge.ko",
+            "./bridge.ko",
+            "kernel/net/bridge.ko",
+            "devname:net/../x",
+            "devname:net/",
+            "devname:a//b",
+        ] {
+            assert!(validate_query(path).is_err(), "{path}");
+        }
+        assert!(matches!(
+            validate_query("./bridge.ko"),
+            Err(NameError::Path(_))
+        ));
+        assert_eq!(strip_module_suffix("bridge.ko"), Some("bridge"));
+        assert_eq!(
+            strip_module_suffix("br-netfilter.ko.zst"),
+            Some("br-netfilter")
+        );
+        assert_eq!(strip_module_suffix("bridge"), None);
+        assert_eq!(strip_module_suffix(".ko"), None);
     }
 
     #[test]

@@ -51,11 +51,13 @@ impl Resolved {
 /// nothing matches, the name itself (so the verdict can say not-found),
 /// carrying the reads that failed while looking.
 pub fn resolve(sys: &System, query: &str) -> Vec<Resolved> {
-    let norm = normalize(query);
+    // `bridge.ko`, `bridge.ko.xz`: the module named by its file, as kmod reads it.
+    let name_part = super::name::strip_module_suffix(query).unwrap_or(query);
+    let norm = normalize(name_part);
     let direct = |name: &str| Resolved {
         query: query.to_string(),
         name: name.to_string(),
-        via: if query == name {
+        via: if name_part == name {
             Via::Name
         } else {
             Via::Dashed

@@ -20,6 +20,12 @@ pub fn text(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", style.heading("What the message says"));
+    if explanations.is_empty() {
+        let _ = writeln!(
+            out,
+            "  (no modprobe, rmmod or delete_module error recognised)"
+        );
+    }
     for (i, e) in explanations.iter().enumerate() {
         if i > 0 {
             out.push('\n');

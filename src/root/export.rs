@@ -80,7 +80,12 @@ impl Root {
                             let Ok(ft) = e.file_type() else { continue };
                             let o = out.join(e.file_name());
                             if ft.is_symlink() {
-                                if std::fs::symlink_metadata(&o).is_err() {
+                                // A link the listing shows but that cannot be
+                                // read (another process's fd under a sandbox)
+                                // was not read by the check either: leave it out.
+                                if std::fs::symlink_metadata(&o).is_err()
+                                    && std::fs::read_link(e.path()).is_ok()
+                                {
                                     copy_link(&e.path(), &o)?;
                                     counts.links += 1;
                                 }

@@ -15,6 +15,7 @@ mod error;
 pub mod export;
 mod ranged;
 mod record;
+pub mod shape;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
 

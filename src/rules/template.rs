@@ -14,6 +14,9 @@ pub enum Piece {
     Text(String),
     Fact(&'static str),
     Item,
+    /// `{item.N}`: the Nth space-separated field of the item (1-based; the
+    /// last field takes the rest of the item).
+    ItemField(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +33,21 @@ impl Template {
             }
             let close = rest[open..].find('}').ok_or("unclosed '{' in template")? + open;
             let name = &rest[open + 1..close];
-            if name == "item" {
+            if name == "item" || name.starts_with("item.") {
                 if !allow_item {
                     return Err("{item} is only allowed in steps with for_each".into());
                 }
-                pieces.push(Piece::Item);
+                match name.strip_prefix("item.") {
+                    None => pieces.push(Piece::Item),
+                    Some(n) => match n.parse::<usize>() {
+                        Ok(i @ 1..=2) => pieces.push(Piece::ItemField(i)),
+                        _ => {
+                            return Err(format!(
+                                "{{{name}}}: only {{item.1}} and {{item.2}} exist"
+                            ));
+                        }
+                    },
+                }
             } else {
                 let k = keys::lookup(name)
                     .ok_or_else(|| format!("unknown fact {{{name}}} in template"))?;
@@ -89,6 +102,11 @@ impl Template {
             match p {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Item => out.push_str(&item_fmt(item.unwrap_or(""))),
+                Piece::ItemField(n) => {
+                    let it = item.unwrap_or("");
+                    let (a, b) = it.split_once(' ').unwrap_or((it, ""));
+                    out.push_str(&item_fmt(if *n == 1 { a } else { b }));
+                }
                 Piece::Fact(f) => match facts.value(f) {
                     Some(v) => out.push_str(&value(v)),
                     None => out.push_str("(unknown)"),
@@ -120,5 +138,12 @@ mod tests {
         assert!(Template::parse("{nope}", false).is_err());
         assert!(Template::parse("{item}", false).is_err());
         assert!(Template::parse("{module.name", false).is_err());
+        let u = Template::parse("echo {item.1} > {item.2}", true).unwrap();
+        assert_eq!(
+            u.command(&t, Some("a;b /sys/bus/x y/unbind")),
+            "echo 'a;b' > '/sys/bus/x y/unbind'"
+        );
+        assert!(Template::parse("{item.3}", true).is_err());
+        assert!(Template::parse("{item.1}", false).is_err());
     }
 }

@@ -181,13 +181,14 @@ fn corrupt_snapshot_archive_is_a_tool_failure() {
 
 #[test]
 fn empty_root_never_says_safe() {
+    // Issue 12: an empty directory is not a Linux root; it is refused (exit 1)
+    // rather than read as a kernel without module support.
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["check", "--format", "json", "dummy"]);
     assert_no_panic(&out);
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
-    assert_ne!(v["verdict"], "safe");
-    assert_ne!(out.code, 0);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stderr.contains("not a Linux root"), "{}", out.stderr);
 }
 
 #[test]

@@ -764,12 +764,28 @@ fn exit_code_is_the_most_severe() {
     }
 }
 
+/// Issue 12: the same module asked for twice (or by name and by file name)
+/// is one module, reported once.
 #[test]
-fn same_module_twice_gives_two_reports() {
+fn same_module_twice_gives_one_report() {
     let mut env = TestEnv::new();
     env.dep("dummy", &[]).idle("dummy");
-    let c = check_json(&env, &["dummy", "dummy"]);
-    assert_eq!(c.json.as_array().map(|a| a.len()), Some(2), "{}", c.why());
+    for args in [&["dummy", "dummy"][..], &["dummy", "dummy.ko"]] {
+        let c = check_json(&env, args);
+        assert!(c.json.is_object(), "{args:?}: {}", c.why());
+        assert_eq!(c.json["module"], "dummy");
+    }
+    // Two different modules stay two reports, in order.
+    env.dep("loop", &[]).idle("loop");
+    let c = check_json(&env, &["loop", "dummy", "loop"]);
+    let names: Vec<&str> = c
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["loop", "dummy"]);
 }
 
 // ----------------------------------------------- unreadable evidence

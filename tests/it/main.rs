@@ -9,6 +9,7 @@ mod common;
 mod completions;
 mod corruption;
 mod explain;
+mod first_contact;
 mod kmod_index;
 mod kmod_index_facts;
 mod kmod_index_hostile;

@@ -9,6 +9,9 @@ use crate::common::*;
 const COVERED: &[&str] = &[
     "not-found",
     "builtin",
+    "builtin-unknown-to-modprobe",
+    "builtin-bound-devices",
+    "did-you-mean",
     "not-loaded",
     "held-by-modules",
     "in-use",
@@ -169,6 +172,134 @@ fn quiet_builtin() {
     let c = check1(&env, "dummy");
     quiet(&c, "builtin");
     assert_eq!(c.json["module_info"]["builtin"], false);
+}
+
+// --------------------------------------------- builtin-unknown-to-modprobe
+
+#[test]
+fn fires_builtin_unknown_to_modprobe() {
+    // Built-in code with parameters shows in /sys/module; modules.builtin
+    // does not list it, so modprobe answers "not found".
+    let env = TestEnv::new();
+    env.mkdir("/sys/module/loop/parameters");
+    let c = check1(&env, "loop");
+    assert_eq!(c.verdict(), "builtin", "{}", c.why());
+    fires(&c, "builtin-unknown-to-modprobe");
+    let msg = finding_message(&c, "builtin-unknown-to-modprobe");
+    assert!(msg.contains("\"Module loop not found.\""), "{msg}");
+    let builtin = finding_message(&c, "builtin");
+    assert!(!builtin.contains("is builtin"), "{builtin}");
+}
+
+#[test]
+fn quiet_builtin_unknown_to_modprobe() {
+    let mut env = TestEnv::new();
+    env.builtin("unix");
+    let c = check1(&env, "unix");
+    fires(&c, "builtin");
+    quiet(&c, "builtin-unknown-to-modprobe");
+    assert_eq!(c.json["module_info"]["builtin"], true);
+}
+
+// --------------------------------------------------- builtin-bound-devices
+
+/// virtio_net built in (no `module` link, as virtio drivers have none),
+/// bound to virtio2, which carries eth0.
+fn builtin_net_env() -> TestEnv {
+    let env = TestEnv::new();
+    env.mkdir("/sys/module/virtio_net/parameters");
+    env.mkdir("/sys/devices/pci0000:00/0000:00:03.0/virtio2");
+    let drv = "/sys/bus/virtio/drivers/virtio_net";
+    for f in ["bind", "unbind", "uevent"] {
+        env.write(&format!("{drv}/{f}"), "");
+    }
+    env.symlink(
+        &format!("{drv}/virtio2"),
+        "../../../../devices/pci0000:00/0000:00:03.0/virtio2",
+    );
+    env.symlink(
+        "/sys/devices/pci0000:00/0000:00:03.0/virtio2/driver",
+        "../../../../bus/virtio/drivers/virtio_net",
+    );
+    env.class_device("net", "eth0", "pci0000:00/0000:00:03.0/virtio2/net/eth0");
+    env.write(
+        "/sys/devices/pci0000:00/0000:00:03.0/virtio2/net/eth0/flags",
+        "0x1003\n",
+    );
+    env
+}
+
+#[test]
+fn fires_builtin_bound_devices() {
+    let env = builtin_net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0]);
+    let c = check1(&env, "virtio_net");
+    assert_eq!(c.verdict(), "builtin", "{}", c.why());
+    assert_eq!(c.code(), 15);
+    fires(&c, "builtin-bound-devices");
+    // What unbinding takes down, judged as for a loaded module.
+    fires(&c, "default-route");
+    fires(&c, "interfaces-vanish");
+    assert_eq!(c.list("/module_info/bound_devices"), ["virtio:virtio2"]);
+    assert!(
+        c.commands()
+            .contains(&"echo virtio2 > /sys/bus/virtio/drivers/virtio_net/unbind".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    // Never a modprobe step for built-in code.
+    assert!(
+        !c.commands().iter().any(|s| s.starts_with("modprobe")),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_builtin_bound_devices() {
+    // Built in, no bound device: nothing to unbind, no users gathered.
+    let env = TestEnv::new();
+    env.mkdir("/sys/module/loop/parameters");
+    env.mkdir("/sys/bus/virtio/drivers/virtio_net");
+    let c = check1(&env, "loop");
+    quiet(&c, "builtin-bound-devices");
+    quiet(&c, "default-route");
+    // The driver exists but has no device bound.
+    let env = builtin_net_env();
+    env.remove("/sys/bus/virtio/drivers/virtio_net/virtio2");
+    let c = check1(&env, "virtio_net");
+    quiet(&c, "builtin-bound-devices");
+    quiet(&c, "interfaces-vanish");
+    // A loaded module with bound devices is the bound-devices rule's.
+    let c = check1(&net_env(), "e1000");
+    quiet(&c, "builtin-bound-devices");
+}
+
+// ------------------------------------------------------------ did-you-mean
+
+#[test]
+fn fires_did_you_mean() {
+    let env = bridge_env();
+    for typo in ["brdge", "Bridge", "bridg", "brigde"] {
+        let c = check1(&env, typo);
+        assert_eq!(c.verdict(), "not-found", "{typo}: {}", c.why());
+        fires(&c, "did-you-mean");
+        assert!(
+            c.commands()
+                .contains(&"kmod-doctor check bridge".to_string()),
+            "{typo}: {:?}",
+            c.commands()
+        );
+    }
+}
+
+#[test]
+fn quiet_did_you_mean() {
+    let env = bridge_env();
+    // Found modules, and names nothing is close to.
+    for m in ["bridge", "stp", "zzzzzzzzzz"] {
+        quiet(&check1(&env, m), "did-you-mean");
+    }
 }
 
 // ------------------------------------------------------------ not-loaded
@@ -1076,4 +1207,16 @@ fn quiet_unexplained_refs() {
     assert_eq!(c.json["module_info"]["unexplained_refs"], 0);
     // Holders explain references too.
     quiet(&check1(&bridge_env(), "bridge"), "unexplained-refs");
+}
+
+/// The message of the finding `id`.
+fn finding_message(c: &Checked, id: &str) -> String {
+    c.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == id)
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_default()
+        .to_string()
 }

@@ -111,7 +111,9 @@ impl Devices {
             .canonical(&format!("{dir}/driver"))
             .ok()
             .and_then(|drv| {
-                let m = sys.root.canonical(&format!("{drv}/module")).ok()?;
+                let Ok(m) = sys.root.canonical(&format!("{drv}/module")) else {
+                    return builtin_driver(sys, dir, &drv);
+                };
                 let name = m.rsplit('/').next().unwrap_or_default().to_string();
                 (!name.is_empty()).then(|| {
                     (
@@ -181,6 +183,25 @@ impl Devices {
             .insert(path.to_string(), o.clone());
         o
     }
+}
+
+/// A driver without a `module` link is built-in code (virtio drivers never
+/// get the link): it answers for its devices under its own name when that
+/// name is a built-in module (modules.builtin, or /sys/module/NAME without
+/// initstate), so `check virtio_net` on a kernel that builds it in finds eth0.
+fn builtin_driver(sys: &System, dir: &str, drv: &str) -> Option<(String, Evidence)> {
+    let name = crate::facts::name::normalize(drv.rsplit('/').next()?);
+    let listed = sys.builtin().as_ref().is_ok_and(|b| b.contains_key(&name));
+    let in_sysfs = || {
+        child("/sys/module", &name)
+            .is_some_and(|m| sys.root.exists(&m) && !sys.root.exists(&format!("{m}/initstate")))
+    };
+    (listed || in_sysfs()).then(|| {
+        (
+            name.clone(),
+            Evidence::new(format!("{dir}/driver"), format!("{drv} (built in: {name})")),
+        )
+    })
 }
 
 /// The block device number of `/dev/NAME` through `/sys/class/block/NAME/dev`.
