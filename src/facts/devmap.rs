@@ -11,6 +11,10 @@ pub struct DevMap {
     pub majors: BTreeMap<String, String>,
     pub net_markers: BTreeMap<String, String>,
     pub net_devtypes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub net_controls: Vec<String>,
+    #[serde(default)]
+    pub link_kinds: BTreeMap<String, String>,
     pub mounts: Mounts,
 }
 

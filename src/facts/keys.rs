@@ -108,6 +108,11 @@ keys! {
     "users.up_interfaces" List [users.up_interfaces] "Those interfaces that are administratively up.";
     "users.route_interfaces" List [users.default_route_interfaces] "Those interfaces that carry a default route (IPv4 or IPv6).";
     "users.ssh_interfaces" List [users.ssh_interfaces] "The interface this SSH session reaches its client through, if it is one of them.";
+    "module.link_kinds" List "rtnetlink link kinds it provides (`rtnl-link-KIND` aliases of modules.alias, `link_kinds` in rules/devices.toml).";
+    "users.link_kind_interfaces" List "Its interfaces of a link kind it provides (dummy0, veth0): deleting them releases nothing else.";
+    "users.unknown_kind_interfaces" List "Interfaces no module could be tied to while their link kind was not read (a root without netlink's record), listed when it provides link kinds.";
+    "users.peer_namespace_interfaces" List "Its interfaces whose peer or lower device lives in another network namespace (a container's veth end): netlink IFLA_LINK_NETNSID.";
+    "users.other_netns" List "Network namespaces other than the inspected one (distinct /proc/PID/ns/net, names in /run/netns): their interfaces were not inspected.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
     "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
     "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";

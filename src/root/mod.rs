@@ -9,9 +9,11 @@
 pub mod archive;
 mod devices;
 mod error;
+mod links;
 mod record;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
+pub use links::{LINKS_TSV, LinkRecord, NetView, QdiscRecord};
 
 /// Where a snapshot keeps the session facts a copy cannot carry.
 pub const SESSION_FILE: &str = "/kmod-doctor-snapshot/session";

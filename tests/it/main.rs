@@ -18,4 +18,5 @@ mod report;
 mod rules_coverage;
 mod scan;
 mod shell_safety;
+mod users_kinds;
 mod vm_fixtures;

@@ -44,6 +44,9 @@ const COVERED: &[&str] = &[
     "display-cards",
     "processes-not-inspected",
     "unexplained-refs",
+    "peer-in-other-namespace",
+    "interface-kinds-unread",
+    "other-netns-not-inspected",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1076,4 +1079,87 @@ fn quiet_unexplained_refs() {
     assert_eq!(c.json["module_info"]["unexplained_refs"], 0);
     // Holders explain references too.
     quiet(&check1(&bridge_env(), "bridge"), "unexplained-refs");
+}
+
+// ------------------------------------- interfaces of rtnetlink link kinds
+
+/// dummy and veth loaded and idle, providing the kinds their aliases name,
+/// with one interface `NAME` and what netlink recorded (`None`: nothing).
+fn kinds_env(name: &str, links: Option<&str>) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("dummy", &[]).dep("veth", &[]);
+    env.alias("rtnl-link-dummy", "dummy")
+        .alias("rtnl-link-veth", "veth");
+    env.idle("dummy").idle("veth");
+    env.virtual_iface(name, true);
+    if let Some(l) = links {
+        env.write(
+            "/kmod-doctor-snapshot/links.tsv",
+            &format!("netns\tnet:[4026531840]\nlink\t1\tlo\t\t\t\n{l}"),
+        );
+    }
+    env
+}
+
+#[test]
+fn fires_peer_in_other_namespace() {
+    let env = kinds_env("veth0", Some("link\t5\tveth0\tveth\t\t1\n"));
+    let c = check1(&env, "veth");
+    fires(&c, "peer-in-other-namespace");
+    assert_eq!(c.verdict(), "danger");
+    assert!(
+        c.commands()
+            .contains(&"ip -details link show dev veth0".to_string())
+    );
+}
+
+#[test]
+fn quiet_peer_in_other_namespace() {
+    // Both ends here: no link netns id.
+    let env = kinds_env("veth0", Some("link\t5\tveth0\tveth\t\t\n"));
+    let c = check1(&env, "veth");
+    quiet(&c, "peer-in-other-namespace");
+    fires(&c, "interfaces-vanish");
+}
+
+#[test]
+fn fires_interface_kinds_unread() {
+    let env = kinds_env("dummy0", None);
+    let c = check1(&env, "dummy");
+    fires(&c, "interface-kinds-unread");
+    assert_ne!(c.verdict(), "safe");
+}
+
+#[test]
+fn quiet_interface_kinds_unread() {
+    // Recorded: the kind is known and the interface is dummy's.
+    let env = kinds_env("dummy0", Some("link\t3\tdummy0\tdummy\t\t\n"));
+    quiet(&check1(&env, "dummy"), "interface-kinds-unread");
+    // Not recorded, but the interface is tied by sysfs (bridge marker).
+    let env = kinds_env("br0", None);
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    quiet(&check1(&env, "dummy"), "interface-kinds-unread");
+}
+
+#[test]
+fn fires_other_netns_not_inspected() {
+    let env = kinds_env("dummy0", Some("link\t3\tdummy0\tdummy\t\t\n"));
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/900/ns/net", "net:[4026532500]");
+    let c = check1(&env, "veth");
+    fires(&c, "other-netns-not-inspected");
+    assert_eq!(c.verdict(), "caution");
+}
+
+#[test]
+fn quiet_other_netns_not_inspected() {
+    let env = kinds_env("dummy0", Some("link\t3\tdummy0\tdummy\t\t\n"));
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/900/ns/net", "net:[4026531840]");
+    quiet(&check1(&env, "veth"), "other-netns-not-inspected");
+    // Another namespace exists, but sctp provides no link kind.
+    let mut env = kinds_env("dummy0", None);
+    env.symlink("/proc/900/ns/net", "net:[4026532500]");
+    env.dep("sctp", &[]).idle("sctp");
+    quiet(&check1(&env, "sctp"), "other-netns-not-inspected");
 }

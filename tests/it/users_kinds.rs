@@ -1,0 +1,236 @@
+//! Users that have no driver link in sysfs, one class at a time: interfaces
+//! of rtnetlink link kinds, namespaces not inspected, kernel references.
+//! Hand-built trees stand for cases a test kernel will not produce on demand.
+
+use crate::common::*;
+
+fn dummy_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("dummy", &[]).dep("veth", &[]);
+    env.alias("rtnl-link-dummy", "dummy")
+        .alias("rtnl-link-veth", "veth");
+    env.idle("dummy").idle("veth");
+    env.virtual_iface("dummy0", true);
+    env
+}
+
+const LINKS_HEAD: &str = "netns\tnet:[4026531840]\nlink\t1\tlo\t\t\t\n";
+
+#[test]
+fn dummy_interface_recorded_by_netlink_is_caution_with_delete_step() {
+    let env = dummy_env();
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.has("interfaces-vanish"));
+    assert!(!c.has("idle") || c.verdict() != "safe");
+    assert!(!c.has("interface-kinds-unread"));
+    assert_eq!(c.list("/users/interfaces"), vec!["dummy0"]);
+    assert_eq!(c.list("/users/up_interfaces"), vec!["dummy0"]);
+    assert!(
+        c.commands()
+            .contains(&"ip link delete dev dummy0".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    // The evidence names the alias and the recorded kind.
+    let why = c.why();
+    assert!(why.contains("rtnl-link-dummy"), "{why}");
+    // veth provides no interface here: it stays safe.
+    let v = check1(&env, "veth");
+    assert_eq!(v.verdict(), "safe", "{}", v.why());
+}
+
+#[test]
+fn interface_names_are_quoted_in_delete_steps() {
+    let env = dummy_env();
+    env.virtual_iface("d$x", false);
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\nlink\t4\td$x\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert!(
+        c.commands()
+            .contains(&"ip link delete dev 'd$x'".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn without_recorded_kinds_an_unowned_interface_is_not_safe() {
+    let env = dummy_env();
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.has("interface-kinds-unread"));
+    assert!(c.why().contains("dummy0"), "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"ip -details link show dev dummy0".to_string())
+    );
+}
+
+#[test]
+fn unowned_interfaces_do_not_concern_modules_without_link_kinds() {
+    let mut env = dummy_env();
+    env.dep("sctp", &[]);
+    env.idle("sctp");
+    let c = check1(&env, "sctp");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+    assert!(!c.has("interface-kinds-unread"));
+}
+
+#[test]
+fn recorded_kind_of_another_module_leaves_this_one_safe() {
+    let env = dummy_env();
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "veth");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+    assert!(!c.has("interface-kinds-unread"));
+    assert!(!c.has("interfaces-vanish"));
+}
+
+#[test]
+fn veth_with_peer_in_a_container_is_danger() {
+    let env = dummy_env();
+    env.virtual_iface("veth0", true);
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\nlink\t5\tveth0\tveth\t\t1\n"),
+    );
+    let c = check1(&env, "veth");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+    assert!(c.has("peer-in-other-namespace"));
+    assert_eq!(c.list("/users/interfaces"), vec!["veth0"]);
+    // dummy's own interface has no peer elsewhere.
+    let d = check1(&env, "dummy");
+    assert!(!d.has("peer-in-other-namespace"));
+}
+
+#[test]
+fn a_bridge_over_a_dummy_goes_with_it() {
+    let env = dummy_env();
+    env.virtual_iface("br0", true);
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    env.symlink("/sys/devices/virtual/net/dummy0/upper_br0", "../br0");
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\tbridge\t\nlink\t4\tbr0\tbridge\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.list("/users/interfaces"), vec!["br0", "dummy0"]);
+}
+
+#[test]
+fn other_network_namespaces_are_named_not_ignored() {
+    let env = dummy_env();
+    env.write("/kmod-doctor-snapshot/links.tsv", LINKS_HEAD);
+    // dummy0 exists but is not in the record: remove it from sysfs too.
+    env.remove("/sys/class/net/dummy0");
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/4242/ns/net", "net:[4026532999]");
+    env.write("/run/netns/blue", "");
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.has("other-netns-not-inspected"));
+    let why = c.why();
+    assert!(why.contains("net:[4026532999] (pid 4242)"), "{why}");
+    assert!(why.contains("/run/netns/blue"), "{why}");
+    assert!(c.commands().contains(&"lsns --type net".to_string()));
+}
+
+#[test]
+fn a_single_namespace_leaves_an_unused_kind_safe() {
+    let env = dummy_env();
+    env.write("/kmod-doctor-snapshot/links.tsv", LINKS_HEAD);
+    env.remove("/sys/class/net/dummy0");
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/77/ns/net", "net:[4026531840]");
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+    assert!(!c.has("other-netns-not-inspected"));
+}
+
+#[test]
+fn bonding_masters_is_not_an_interface() {
+    let mut env = TestEnv::new();
+    env.dep("bonding", &[]);
+    env.alias("rtnl-link-bond", "bonding");
+    env.idle("bonding");
+    env.write("/sys/class/net/bonding_masters", "bond0\n");
+    env.virtual_iface("bond0", true);
+    env.mkdir("/sys/devices/virtual/net/bond0/bonding");
+    let c = check1(&env, "bonding");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.unchecked().is_empty(), "{:?}", c.unchecked());
+    assert_eq!(c.list("/users/interfaces"), vec!["bond0"]);
+}
+
+#[test]
+fn a_malformed_links_record_names_file_and_line() {
+    let env = dummy_env();
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        "netns\tnet:[1]\nlink\tNaN\tdummy0\tdummy\t\t\n",
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "unknown", "{}", c.why());
+    assert!(
+        c.unchecked()
+            .contains(&"interface-kinds-unread".to_string()),
+        "{:?}",
+        c.unchecked()
+    );
+    let why = c.why();
+    assert!(why.contains("links.tsv") && why.contains("line 2"), "{why}");
+}
+
+/// The live read for real: in a fresh network namespace with a veth pair and
+/// a bridge (built into most kernels), `snapshot` records their kinds from
+/// netlink. Skipped where namespaces or these kinds cannot be made.
+#[test]
+fn snapshot_records_link_kinds_read_from_netlink() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "ip link add kdv0 type veth peer name kdv1 && ip link add kdbr0 type bridge \
+         && ip link set kdv0 master kdbr0 && ip link set kdbr0 up \
+         && exec {:?} snapshot --dir {:?} veth",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let r = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output();
+    let Ok(r) = r else {
+        eprintln!("unshare missing: skipped");
+        return;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "no network namespace with veth/bridge here: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return;
+    }
+    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
+    let kind_of = |name: &str| {
+        tsv.lines()
+            .find(|l| l.split('\t').nth(2) == Some(name))
+            .map(|l| l.split('\t').map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("{name} not in {tsv}"))
+    };
+    assert_eq!(kind_of("kdv0")[3], "veth");
+    assert_eq!(kind_of("kdv0")[4], "bridge", "port kind: {tsv}");
+    assert_eq!(kind_of("kdv1")[3], "veth");
+    assert_eq!(kind_of("kdbr0")[3], "bridge");
+    assert_eq!(kind_of("lo")[3], "");
+    assert!(tsv.lines().any(|l| l.starts_with("netns\tnet:[")), "{tsv}");
+}
