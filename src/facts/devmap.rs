@@ -12,6 +12,8 @@ pub struct DevMap {
     pub net_markers: BTreeMap<String, String>,
     pub net_devtypes: BTreeMap<String, String>,
     #[serde(default)]
+    pub misc: BTreeMap<String, String>,
+    #[serde(default)]
     pub net_controls: Vec<String>,
     #[serde(default)]
     pub link_kinds: BTreeMap<String, String>,

@@ -234,3 +234,69 @@ fn snapshot_records_link_kinds_read_from_netlink() {
     assert_eq!(kind_of("lo")[3], "");
     assert!(tsv.lines().any(|l| l.starts_with("netns\tnet:[")), "{tsv}");
 }
+
+// ------------------------------------ device nodes without a driver link
+
+fn nvidia_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("nvidia", &[]).dep("nvidia_uvm", &["nvidia"]);
+    env.loaded("nvidia_uvm", 1, "-", "Live")
+        .loaded("nvidia", 2, "nvidia_uvm,", "Live");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n  1 mem\n195 nvidia-frontend\n236 nvidia-uvm\n\nBlock devices:\n",
+    );
+    env.process_holding(4100, "python3", None, 7, "nvidia-uvm", 'c', 236, 0);
+    env.process_holding(
+        900,
+        "nvidia-persiste",
+        Some("nvidia-persistenced.service"),
+        3,
+        "nvidiactl",
+        'c',
+        195,
+        255,
+    );
+    env
+}
+
+#[test]
+fn nvidia_nodes_name_their_processes_through_proc_devices() {
+    let env = nvidia_env();
+    let uvm = check1(&env, "nvidia_uvm");
+    assert!(uvm.has("process-users"), "{}", uvm.why());
+    let procs = uvm.list("/users/processes").join("\n");
+    assert!(procs.contains("pid 4100 (python3"), "{procs}");
+    assert!(!procs.contains("persiste"), "{procs}");
+    assert_eq!(uvm.list("/users/pids"), vec!["4100"]);
+    let nv = check1(&env, "nvidia");
+    let procs = nv.list("/users/processes").join("\n");
+    assert!(procs.contains("nvidia-persiste"), "{procs}");
+    assert!(!procs.contains("python3"), "{procs}");
+    assert_eq!(nv.list("/users/units"), vec!["nvidia-persistenced.service"]);
+    assert!(nv.why().contains("195 nvidia-frontend"), "{}", nv.why());
+}
+
+#[test]
+fn misc_device_without_driver_link_is_tied_by_name() {
+    let mut env = TestEnv::new();
+    env.dep("zfs", &[]).loaded("zfs", 1, "-", "Live");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n 10 misc\n\nBlock devices:\n",
+    );
+    env.class_device("misc", "zfs", "virtual/misc/zfs");
+    env.symlink("/sys/dev/char/10:249", "../../devices/virtual/misc/zfs");
+    env.process_holding(77, "zed", Some("zfs-zed.service"), 5, "zfs", 'c', 10, 249);
+    let c = check1(&env, "zfs");
+    assert!(c.has("process-users"), "{}", c.why());
+    assert_eq!(c.list("/users/units"), vec!["zfs-zed.service"]);
+    // Another misc device is not zfs's.
+    let mut env = TestEnv::new();
+    env.dep("zfs", &[]).loaded("zfs", 1, "-", "Live");
+    env.class_device("misc", "kvm", "virtual/misc/kvm");
+    env.symlink("/sys/dev/char/10:232", "../../devices/virtual/misc/kvm");
+    env.process_holding(78, "qemu", None, 5, "kvm", 'c', 10, 232);
+    let c = check1(&env, "zfs");
+    assert!(c.list("/users/processes").is_empty(), "{}", c.why());
+}

@@ -81,6 +81,21 @@ impl Devices {
                 format!("{} {} {}", d.module, d.node, dev),
             ));
         }
+        // A misc device (major 10) with no driver link: its name in
+        // /sys/devices/virtual/misc/NAME says whose it is (/dev/zfs).
+        if o.modules.is_empty()
+            && let Some(node) = o
+                .sys_path
+                .as_deref()
+                .and_then(|p| p.strip_prefix("/sys/devices/virtual/misc/"))
+            && let Some(m) = devmap::load().misc.get(node)
+        {
+            o.modules.push(m.clone());
+            o.evidence.push(Evidence::new(
+                format!("/sys/devices/virtual/misc/{node}"),
+                format!("misc device {node} (rules/devices.toml: {m})"),
+            ));
+        }
         if o.modules.is_empty() {
             let map = devmap::load();
             if let Some((_, _, name)) = self
