@@ -113,6 +113,15 @@ keys! {
     "users.unknown_kind_interfaces" List "Interfaces no module could be tied to while their link kind was not read (a root without netlink's record), listed when it provides link kinds.";
     "users.peer_namespace_interfaces" List "Its interfaces whose peer or lower device lives in another network namespace (a container's veth end): netlink IFLA_LINK_NETNSID.";
     "users.other_netns" List "Network namespaces other than the inspected one (distinct /proc/PID/ns/net, names in /run/netns): their interfaces were not inspected.";
+    "users.kernel_refs" List "References the kernel holds on it, each with its source: default TCP congestion control, default and attached qdiscs, NLS tables of mounts, crypto algorithms in use (rules/kernel-refs.toml).";
+    "users.kernel_refs_checked" List "The sources of kernel-held references that could be read (sysctls, netlink qdiscs, mount options, /proc/crypto).";
+    "users.congestion_sysctls" List "`net.ipv4.tcp_congestion_control=FALLBACK` when its congestion control is the default: the setting that releases it.";
+    "users.default_qdisc_sysctls" List "`net.core.default_qdisc=FALLBACK` when its qdisc is the default: the setting that releases it.";
+    "users.qdisc_interfaces" List "Interfaces with one of its qdiscs in their root tree (tc qdisc del dev IFACE root releases them).";
+    "users.ingress_qdisc_interfaces" List "Interfaces with its ingress qdisc.";
+    "users.clsact_qdisc_interfaces" List "Interfaces with its clsact qdisc.";
+    "users.nls_mounts" List "Mount points whose iocharset=/codepage= options use its NLS table.";
+    "users.crypto_algorithms" List "Its crypto algorithms in use (refcnt above 1 in /proc/crypto): `name (driver)`.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
     "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
     "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";

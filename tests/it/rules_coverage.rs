@@ -47,6 +47,8 @@ const COVERED: &[&str] = &[
     "peer-in-other-namespace",
     "interface-kinds-unread",
     "other-netns-not-inspected",
+    "kernel-references",
+    "crypto-in-use",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1162,4 +1164,58 @@ fn quiet_other_netns_not_inspected() {
     env.symlink("/proc/900/ns/net", "net:[4026532500]");
     env.dep("sctp", &[]).idle("sctp");
     quiet(&check1(&env, "sctp"), "other-netns-not-inspected");
+}
+
+// ----------------------------------------- references the kernel holds
+
+#[test]
+fn fires_kernel_references() {
+    let mut env = TestEnv::new();
+    env.dep("tcp_bbr", &[]).loaded("tcp_bbr", 1, "-", "Live");
+    env.write("/proc/sys/net/ipv4/tcp_congestion_control", "bbr\n");
+    let c = check1(&env, "tcp_bbr");
+    fires(&c, "kernel-references");
+    assert!(
+        c.commands()
+            .contains(&"sysctl -w net.ipv4.tcp_congestion_control=cubic".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_kernel_references() {
+    let mut env = TestEnv::new();
+    env.dep("tcp_bbr", &[]).idle("tcp_bbr");
+    env.write("/proc/sys/net/ipv4/tcp_congestion_control", "cubic\n");
+    quiet(&check1(&env, "tcp_bbr"), "kernel-references");
+}
+
+#[test]
+fn fires_crypto_in_use() {
+    let mut env = TestEnv::new();
+    env.dep("aesni_intel", &[])
+        .loaded("aesni_intel", 2, "-", "Live");
+    env.write(
+        "/proc/crypto",
+        "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 3\n\n",
+    );
+    let c = check1(&env, "aesni_intel");
+    fires(&c, "crypto-in-use");
+    assert!(
+        c.commands()
+            .contains(&"dmsetup table --target crypt".to_string())
+    );
+}
+
+#[test]
+fn quiet_crypto_in_use() {
+    let mut env = TestEnv::new();
+    env.dep("aesni_intel", &[]).idle("aesni_intel");
+    // Registered, unused: refcnt 1 is the registration itself.
+    env.write(
+        "/proc/crypto",
+        "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 1\n\n",
+    );
+    quiet(&check1(&env, "aesni_intel"), "crypto-in-use");
 }

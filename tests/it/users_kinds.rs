@@ -300,3 +300,108 @@ fn misc_device_without_driver_link_is_tied_by_name() {
     let c = check1(&env, "zfs");
     assert!(c.list("/users/processes").is_empty(), "{}", c.why());
 }
+
+// ------------------------------------------ references the kernel holds
+
+#[test]
+fn default_congestion_control_is_attributed_and_released_by_sysctl() {
+    let mut env = TestEnv::new();
+    env.dep("tcp_bbr", &[]).loaded("tcp_bbr", 3, "-", "Live");
+    env.write("/proc/sys/net/ipv4/tcp_congestion_control", "bbr\n");
+    let c = check1(&env, "tcp_bbr");
+    assert!(c.has("kernel-references"), "{}", c.why());
+    // 3 references: 1 the default, 2 left (sockets using bbr do not show).
+    let v = &c.json;
+    assert_eq!(v["module_info"]["unexplained_refs"], 2);
+    assert_eq!(v["users"]["attributed_refs"], 1);
+    let why = c.why();
+    assert!(
+        why.contains("/proc/sys/net/ipv4/tcp_congestion_control"),
+        "{why}"
+    );
+    // The remainder names what was checked.
+    assert!(why.contains("TCP congestion control (sysctl)"), "{why}");
+}
+
+#[test]
+fn qdiscs_from_netlink_are_attributed_with_their_release() {
+    let mut env = TestEnv::new();
+    env.dep("sch_ingress", &[])
+        .loaded("sch_ingress", 2, "-", "Live");
+    env.dep("sch_fq", &[]).loaded("sch_fq", 2, "-", "Live");
+    env.class_device("net", "eth0", "pci0000:00/0000:00:03.0/net/eth0");
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        "netns\tnet:[1]\nlink\t1\tlo\t\t\t\nlink\t2\teth0\t\t\t\n\
+         qdisc\t2\tclsact\tffff:\nqdisc\t2\tingress\tffff:\nqdisc\t2\tfq\t8001:\n",
+    );
+    env.write("/proc/sys/net/core/default_qdisc", "fq\n");
+    let c = check1(&env, "sch_ingress");
+    let v = &c.json;
+    assert_eq!(v["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"tc qdisc del dev eth0 clsact".to_string()),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"tc qdisc del dev eth0 ingress".to_string()),
+        "{cmds:?}"
+    );
+    let f = check1(&env, "sch_fq");
+    let v = &f.json;
+    assert_eq!(v["module_info"]["unexplained_refs"], 0, "{}", f.why());
+    let cmds = f.commands();
+    assert!(
+        cmds.contains(&"tc qdisc del dev eth0 root".to_string()),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"sysctl -w net.core.default_qdisc=pfifo_fast".to_string()),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn nls_tables_of_a_vfat_mount_are_attributed() {
+    let mut env = TestEnv::new();
+    env.dep("nls_cp437", &[])
+        .loaded("nls_cp437", 1, "-", "Live");
+    env.dep("nls_ascii", &[])
+        .loaded("nls_ascii", 1, "-", "Live");
+    env.dep("nls_utf8", &[]).idle("nls_utf8");
+    env.append(
+        "/proc/self/mountinfo",
+        "27 22 254:16 / /boot/efi rw,relatime - vfat /dev/vdb rw,fmask=0022,dmask=0022,codepage=437,iocharset=ascii,shortname=mixed,utf8,errors=remount-ro",
+    );
+    for m in ["nls_cp437", "nls_ascii"] {
+        let c = check1(&env, m);
+        assert!(c.has("kernel-references"), "{m}: {}", c.why());
+        assert!(!c.has("unexplained-refs"), "{m}: {}", c.why());
+        assert!(
+            c.commands().contains(&"umount -- /boot/efi".to_string()),
+            "{m}: {:?}",
+            c.commands()
+        );
+    }
+    let u = check1(&env, "nls_utf8");
+    assert!(!u.has("kernel-references"), "{}", u.why());
+}
+
+#[test]
+fn crypto_users_are_inferred_from_refcnt() {
+    let mut env = TestEnv::new();
+    env.dep("aesni_intel", &[])
+        .loaded("aesni_intel", 3, "-", "Live");
+    env.write(
+        "/proc/crypto",
+        "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 3\n\n\
+         name         : aes\ndriver       : aes-aesni\nmodule       : aesni_intel\nrefcnt       : 2\n\n\
+         name         : sha256\ndriver       : sha256-generic\nmodule       : kernel\nrefcnt       : 9\n",
+    );
+    let c = check1(&env, "aesni_intel");
+    let v = &c.json;
+    assert_eq!(v["users"]["attributed_refs"], 3, "{}", c.why());
+    assert_eq!(v["module_info"]["unexplained_refs"], 0);
+    assert!(c.why().contains("inferred"), "{}", c.why());
+}
