@@ -14,6 +14,8 @@ pub struct DevMap {
     #[serde(default)]
     pub misc: BTreeMap<String, String>,
     #[serde(default)]
+    pub network_filesystems: Vec<String>,
+    #[serde(default)]
     pub net_controls: Vec<String>,
     #[serde(default)]
     pub link_kinds: BTreeMap<String, String>,

@@ -122,6 +122,7 @@ keys! {
     "users.clsact_qdisc_interfaces" List "Interfaces with its clsact qdisc.";
     "users.nls_mounts" List "Mount points whose iocharset=/codepage= options use its NLS table.";
     "users.crypto_algorithms" List "Its crypto algorithms in use (refcnt above 1 in /proc/crypto): `name (driver)`.";
+    "users.netfs_mounts" List "Network filesystems (NFS, CIFS, Ceph) whose server address (`addr=` mount option) is routed through its interfaces, deepest first.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
     "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
     "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";

@@ -49,6 +49,7 @@ const COVERED: &[&str] = &[
     "other-netns-not-inspected",
     "kernel-references",
     "crypto-in-use",
+    "network-filesystem-over-interface",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1218,4 +1219,28 @@ fn quiet_crypto_in_use() {
         "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 1\n\n",
     );
     quiet(&check1(&env, "aesni_intel"), "crypto-in-use");
+}
+
+// ------------------------------------ network-filesystem-over-interface
+
+const NFS_MOUNT: &str = "40 22 0:53 / /srv/share rw - nfs4 192.168.1.10:/export rw,vers=4.2,hard,proto=tcp,addr=192.168.1.10,clientaddr=192.168.1.2";
+
+#[test]
+fn fires_network_filesystem_over_interface() {
+    let env = net_env();
+    routes(&env, &[LAN_VIA_ETH0]);
+    env.append("/proc/self/mountinfo", NFS_MOUNT);
+    let c = check1(&env, "e1000");
+    fires(&c, "network-filesystem-over-interface");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+    assert!(c.commands().contains(&"umount -- /srv/share".to_string()));
+}
+
+#[test]
+fn quiet_network_filesystem_over_interface() {
+    let env = net_env();
+    // The server is reached through br0, not e1000's eth0.
+    routes(&env, &[LAN_VIA_BR0]);
+    env.append("/proc/self/mountinfo", NFS_MOUNT);
+    quiet(&check1(&env, "e1000"), "network-filesystem-over-interface");
 }

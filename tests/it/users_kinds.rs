@@ -405,3 +405,165 @@ fn crypto_users_are_inferred_from_refcnt() {
     assert_eq!(v["module_info"]["unexplained_refs"], 0);
     assert!(c.why().contains("inferred"), "{}", c.why());
 }
+
+// ------------------------------------------- filesystems by their source
+
+/// virtio_blk loaded (one reference per open disk) with disks `names`
+/// (major 254, minor 16·i) on virtio devices, as sysfs links them.
+fn disks_env(names: &[&str], refcnt: i64) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("virtio_blk", &[])
+        .dep("btrfs", &[])
+        .dep("overlay", &[]);
+    env.loaded("virtio_blk", refcnt, "-", "Live");
+    env.loaded("btrfs", 1, "-", "Live")
+        .alias("fs-btrfs", "btrfs");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n  1 mem\n\nBlock devices:\n254 virtblk\n",
+    );
+    for (i, n) in names.iter().enumerate() {
+        let dev = format!("virtio{}", i + 3);
+        env.bound_device(
+            "virtio_blk",
+            "virtio",
+            "virtio_blk",
+            &format!("pci0000:00/0000:00:0{}.0", i + 5),
+            &dev,
+        );
+        let dir = format!("pci0000:00/0000:00:0{}.0/{dev}/block/{n}", i + 5);
+        env.class_device("block", n, &dir);
+        let num = format!("254:{}", 16 * i);
+        env.write(&format!("/sys/devices/{dir}/dev"), &format!("{num}\n"));
+        env.symlink(
+            &format!("/sys/dev/block/{num}"),
+            &format!("../../devices/{dir}"),
+        );
+    }
+    env
+}
+
+#[test]
+fn btrfs_root_on_the_checked_disk_driver_is_critical() {
+    let env = disks_env(&["vda", "vdb"], 2);
+    // / is btrfs on vda+vdb: mountinfo shows the anonymous 0:27.
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 0:27 /@ / rw,relatime shared:1 - btrfs /dev/vda rw,space_cache=v2,subvolid=256,subvol=/@\n",
+    );
+    for d in ["vda", "vdb"] {
+        env.symlink(
+            &format!("/sys/fs/btrfs/0f1e-uuid/devices/{d}"),
+            &format!(
+                "../../../../devices/pci0000:00/0000:00:0{}.0/virtio{}/block/{d}",
+                if d == "vda" { 5 } else { 6 },
+                if d == "vda" { 3 } else { 4 }
+            ),
+        );
+    }
+    env.mkdir("/sys/fs/btrfs/features");
+    let c = check1(&env, "virtio_blk");
+    assert!(c.has("critical-mounts"), "{}", c.why());
+    assert_eq!(c.list("/users/critical_mounts"), vec!["/"]);
+    // Both member devices hold a reference: nothing unexplained.
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert!(
+        c.why().contains("/sys/fs/btrfs/0f1e-uuid/devices/vdb"),
+        "{}",
+        c.why()
+    );
+}
+
+#[test]
+fn btrfs_on_another_driver_disk_is_not_this_drivers() {
+    let env = disks_env(&["vda"], 0);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 254:0 / / rw - ext4 /dev/vda rw\n30 22 0:27 / /data rw - btrfs /dev/sdb rw\n",
+    );
+    env.mkdir("/sys/fs/btrfs/aa-uuid/devices/sdb");
+    let c = check1(&env, "virtio_blk");
+    assert_eq!(c.list("/users/mounts"), vec!["/"]);
+}
+
+#[test]
+fn overlay_on_a_lost_filesystem_goes_too() {
+    let env = disks_env(&["vda", "vdb"], 1);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n\
+         30 22 254:16 / /srv rw - ext4 /dev/vdb rw\n\
+         31 22 0:40 / /var/lib/app/merged rw - overlay overlay rw,lowerdir=/srv/lower,upperdir=/srv/upper,workdir=/srv/work\n\
+         32 22 0:41 / /other rw - overlay overlay rw,lowerdir=/opt/lower,upperdir=/opt/upper,workdir=/opt/work\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert_eq!(
+        c.list("/users/mounts"),
+        vec!["/var/lib/app/merged", "/srv"],
+        "{}",
+        c.why()
+    );
+    // Deepest first: the overlay is unmounted before /srv.
+    let cmds = c.commands();
+    let a = cmds
+        .iter()
+        .position(|x| x == "umount -- /var/lib/app/merged");
+    let b = cmds.iter().position(|x| x == "umount -- /srv");
+    assert!(a.is_some() && b.is_some() && a < b, "{cmds:?}");
+}
+
+#[test]
+fn swap_file_on_the_drivers_disk_is_active_swap() {
+    let env = disks_env(&["vda", "vdb"], 1);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 254:16 / /srv rw - ext4 /dev/vdb rw\n",
+    );
+    env.append(
+        "/proc/swaps",
+        "/srv/swapfile                           file\t1048572\t\t0\t\t-2",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert!(c.has("active-swap"), "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"swapoff -- /srv/swapfile".to_string())
+    );
+    assert!(
+        c.why().contains("swap file /srv/swapfile lives on /srv"),
+        "{}",
+        c.why()
+    );
+    // A swap file on another disk is not this driver's.
+    let env = disks_env(&["vda"], 0);
+    env.append(
+        "/proc/swaps",
+        "/swapfile                               file\t1048572\t\t0\t\t-2",
+    );
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert!(!c.has("active-swap"), "{}", c.why());
+}
+
+#[test]
+fn mapper_name_leads_to_the_disk_beneath() {
+    let env = disks_env(&["vda"], 1);
+    // /dev/mapper/vg-data is dm-0 on vda; mountinfo shows 0:50 (a bind of it, say).
+    env.write("/sys/block/dm-0/dm/name", "vg-data\n");
+    env.write("/sys/class/block/dm-0/dev", "253:0\n");
+    env.mkdir("/sys/devices/virtual/block/dm-0/slaves");
+    env.symlink("/sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
+    env.symlink(
+        "/sys/devices/virtual/block/dm-0/slaves/vda",
+        "../../../../pci0000:00/0000:00:05.0/virtio3/block/vda",
+    );
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 0:50 / /data rw - xfs /dev/mapper/vg-data rw\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert_eq!(c.list("/users/mounts"), vec!["/data"], "{}", c.why());
+}

@@ -275,7 +275,8 @@ impl Network {
     }
 }
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
+    "users.netfs_mounts",
     "users.link_kind_interfaces",
     "users.interfaces",
     "users.up_interfaces",
@@ -460,4 +461,42 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         }
     }
     t.set("users.ssh_interfaces", ssh, sev);
+
+    // Network filesystems whose server is reached through these interfaces.
+    let netfs = devmap::load();
+    let mut nm = Vec::new();
+    let mut nev = Vec::new();
+    match (u.storage.mounts(sys), r4) {
+        _ if affected.is_empty() => t.set("users.netfs_mounts", Vec::<String>::new(), vec![]),
+        (Ok(mounts), Ok(rs)) => {
+            for m in mounts {
+                if !netfs.network_filesystems.contains(&m.fs_type) {
+                    continue;
+                }
+                let Some((_, addr)) = m.super_options.iter().find(|(k, _)| k == "addr") else {
+                    continue;
+                };
+                if let Some(r) = routes::ipv4_as_proc(addr).and_then(|a| routes::route_iface(rs, a))
+                    && affected.contains(&r.iface)
+                {
+                    nm.push(m.mount_point.clone());
+                    nev.push(Evidence::new(
+                        format!("/proc/self/mountinfo:{}", m.line),
+                        format!(
+                            "{} on {} type {} addr={addr}",
+                            m.source, m.mount_point, m.fs_type
+                        ),
+                    ));
+                    nev.push(Evidence::new(
+                        format!("/proc/net/route:{}", r.line),
+                        format!("{addr} is reached through {}", r.iface),
+                    ));
+                }
+            }
+            nm.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            nm.dedup();
+            t.set("users.netfs_mounts", nm, nev);
+        }
+        (Err(e), _) | (_, Err(e)) => t.unread("users.netfs_mounts", e.clone()),
+    }
 }
