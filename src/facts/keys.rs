@@ -120,7 +120,7 @@ keys! {
     "users.qdisc_interfaces" List "Interfaces with one of its qdiscs in their root tree (tc qdisc del dev IFACE root releases them).";
     "users.ingress_qdisc_interfaces" List "Interfaces with its ingress qdisc.";
     "users.clsact_qdisc_interfaces" List "Interfaces with its clsact qdisc.";
-    "users.nls_mounts" List "Mount points whose iocharset=/codepage= options use its NLS table.";
+    "users.nls_mounts" List "Mount points whose options use its NLS table (iocharset=, codepage=) or its transport (9p trans=virtio).";
     "users.crypto_algorithms" List "Its crypto algorithms in use (refcnt above 1 in /proc/crypto): `name (driver)`.";
     "users.netfs_mounts" List "Network filesystems (NFS, CIFS, Ceph) whose server address (`addr=` mount option) is routed through its interfaces, deepest first.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";

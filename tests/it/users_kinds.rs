@@ -567,3 +567,21 @@ fn mapper_name_leads_to_the_disk_beneath() {
     let c = check1(&env, "virtio_blk");
     assert_eq!(c.list("/users/mounts"), vec!["/data"], "{}", c.why());
 }
+
+#[test]
+fn ninep_transport_of_a_mount_is_attributed() {
+    let mut env = TestEnv::new();
+    env.dep("9pnet_virtio", &[])
+        .loaded("9pnet_virtio", 1, "-", "Live");
+    env.dep("9pnet_rdma", &[]).idle("9pnet_rdma");
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 0:60 / /mnt/host rw - 9p hostshare rw,access=client,trans=virtio",
+    );
+    let c = check1(&env, "9pnet_virtio");
+    assert!(c.has("kernel-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert!(c.commands().contains(&"umount -- /mnt/host".to_string()));
+    let r = check1(&env, "9pnet_rdma");
+    assert_eq!(r.verdict(), "safe", "{}", r.why());
+}

@@ -18,6 +18,7 @@ pub struct RefMap {
     pub congestion: BTreeMap<String, String>,
     pub qdiscs: BTreeMap<String, String>,
     pub nls: BTreeMap<String, String>,
+    pub transports: BTreeMap<String, String>,
 }
 
 pub const SOURCE: &str = include_str!("../../../rules/kernel-refs.toml");
@@ -114,7 +115,7 @@ pub const CHECKED: [&str; 5] = [
     "TCP congestion control (sysctl)",
     "default qdisc (sysctl)",
     "queueing disciplines (netlink)",
-    "NLS tables of mounts (mount options)",
+    "NLS tables and transports of mounts (mount options)",
     "crypto algorithms (/proc/crypto)",
 ];
 
@@ -200,7 +201,10 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         checked.push(CHECKED[3].to_string());
         for m in mounts {
             for (k, v) in &m.super_options {
-                if map.nls_module(k, v).as_deref() == Some(name) {
+                let transport = map.transports.get(&format!("{}:{k}={v}", m.fs_type));
+                if map.nls_module(k, v).as_deref() == Some(name)
+                    || transport.map(String::as_str) == Some(name)
+                {
                     refs.push(format!("{k}={v} of {} ({})", m.mount_point, m.fs_type));
                     ev.push(Evidence::new(
                         format!("/proc/self/mountinfo:{}", m.line),
@@ -266,6 +270,7 @@ mod tests {
         );
         assert_eq!(m.nls_module("iocharset", "../x"), None);
         assert_eq!(m.nls_module("uid", "0"), None);
+        assert_eq!(m.transports["9p:trans=virtio"], "9pnet_virtio");
     }
 
     #[test]
