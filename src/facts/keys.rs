@@ -123,6 +123,7 @@ keys! {
     "users.nls_mounts" List "Mount points whose options use its NLS table (iocharset=, codepage=) or its transport (9p trans=virtio).";
     "users.crypto_algorithms" List "Its crypto algorithms in use (refcnt above 1 in /proc/crypto): `name (driver)`.";
     "users.netfs_mounts" List "Network filesystems (NFS, CIFS, Ceph) whose server address (`addr=` mount option) is routed through its interfaces, deepest first.";
+    "users.other_ns_mounts" List "Its mounts in other mount namespaces (containers, services with private mounts) whose filesystem is not mounted in the inspected one: `MOUNTPOINT (mount namespace of pid N)`.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
     "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
     "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";

@@ -50,6 +50,7 @@ const COVERED: &[&str] = &[
     "kernel-references",
     "crypto-in-use",
     "network-filesystem-over-interface",
+    "other-namespace-mounts",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1243,4 +1244,59 @@ fn quiet_network_filesystem_over_interface() {
     routes(&env, &[LAN_VIA_BR0]);
     env.append("/proc/self/mountinfo", NFS_MOUNT);
     quiet(&check1(&env, "e1000"), "network-filesystem-over-interface");
+}
+
+// ---------------------------------------------- other-namespace-mounts
+
+fn ns_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("xfs", &[])
+        .loaded("xfs", 1, "-", "Live")
+        .alias("fs-xfs", "xfs");
+    env.symlink("/proc/self/ns/mnt", "mnt:[4026531841]");
+    env.symlink("/proc/1/ns/mnt", "mnt:[4026531841]");
+    env.symlink("/proc/3100/ns/mnt", "mnt:[4026532600]");
+    env.symlink("/proc/3101/ns/mnt", "mnt:[4026532600]");
+    env
+}
+
+#[test]
+fn fires_other_namespace_mounts() {
+    let env = ns_env();
+    env.write(
+        "/proc/3100/mountinfo",
+        "500 400 259:3 / /var/lib/db rw - xfs /dev/nvme0n1p3 rw\n501 400 254:1 / / rw - ext4 /dev/vda1 rw\n",
+    );
+    let c = check1(&env, "xfs");
+    fires(&c, "other-namespace-mounts");
+    assert_eq!(
+        c.list("/users/mounts"),
+        Vec::<String>::new(),
+        "not offered to a plain umount"
+    );
+    assert!(
+        c.why()
+            .contains("/var/lib/db (mount namespace of pid 3100)"),
+        "{}",
+        c.why()
+    );
+    // Its one superblock is the reference: nothing unexplained.
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+}
+
+#[test]
+fn quiet_other_namespace_mounts() {
+    let env = ns_env();
+    // The same filesystem is mounted here too: counted once, here.
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 259:3 / /srv rw - xfs /dev/nvme0n1p3 rw",
+    );
+    env.write(
+        "/proc/3100/mountinfo",
+        "500 400 259:3 / /var/lib/db rw - xfs /dev/nvme0n1p3 rw\n",
+    );
+    let c = check1(&env, "xfs");
+    quiet(&c, "other-namespace-mounts");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
 }

@@ -18,6 +18,7 @@ pub struct Storage {
     swaps: OnceCell<Loaded<Vec<swaps::Swap>>>,
     loops: OnceCell<Vec<(String, DevNum, Evidence)>>,
     btrfs: OnceCell<Vec<(String, Vec<String>)>>,
+    foreign: OnceCell<Vec<(mountinfo::Mount, String)>>,
 }
 
 impl Storage {
@@ -32,6 +33,52 @@ impl Storage {
         self.swaps.get_or_init(|| {
             let p = "/proc/swaps";
             swaps::parse(&sys.root.read_to_string(p)?, p)
+        })
+    }
+
+    /// Mounts of other mount namespaces (containers, services with private
+    /// mounts) whose filesystem is not mounted here too: one process per
+    /// namespace is read, and a filesystem seen here (same device number) is
+    /// left out. Each comes with the pid whose namespace holds it.
+    pub fn foreign_mounts(&self, sys: &System) -> &Vec<(mountinfo::Mount, String)> {
+        self.foreign.get_or_init(|| {
+            let Ok(own) = self.mounts(sys) else {
+                return Vec::new();
+            };
+            let own_ns = sys
+                .root
+                .read_link("/proc/self/ns/mnt")
+                .or_else(|_| sys.root.read_link("/proc/1/ns/mnt"))
+                .ok();
+            let mut seen_ns = BTreeSet::new();
+            let mut seen_dev: BTreeSet<(u32, u32)> =
+                own.iter().map(|m| (m.major, m.minor)).collect();
+            let mut out = Vec::new();
+            for pid in sys.root.read_dir("/proc").unwrap_or_default() {
+                if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let Ok(ns) = sys.root.read_link(&format!("/proc/{pid}/ns/mnt")) else {
+                    continue;
+                };
+                if Some(&ns) == own_ns.as_ref() || !seen_ns.insert(ns) {
+                    continue;
+                }
+                let p = format!("/proc/{pid}/mountinfo");
+                let Ok(list) = sys
+                    .root
+                    .read_to_string(&p)
+                    .and_then(|t| mountinfo::parse(&t, &p))
+                else {
+                    continue;
+                };
+                for m in list {
+                    if seen_dev.insert((m.major, m.minor)) {
+                        out.push((m, pid.clone()));
+                    }
+                }
+            }
+            out
         })
     }
 
@@ -159,12 +206,44 @@ fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: 
             t.unread("users.mounts", e.clone());
             t.unread("users.critical_mounts", e.clone());
             t.unread("users.releasable_mounts", e.clone());
+            t.unread("users.other_ns_mounts", e.clone());
             return;
         }
     };
     let mut on = Vec::new();
     let mut crit = Vec::new();
     let mut ev = Vec::new();
+    // Mounts of other namespaces are judged the same way, shown with the
+    // namespace they are in, and never offered to a plain `umount`.
+    let foreign = u.storage.foreign_mounts(sys);
+    let mut elsewhere = Vec::new();
+    let mut elsewhere_ev = Vec::new();
+    for (m, pid) in foreign {
+        let hit = fs_types.contains(m.fs_type.split('.').next().unwrap_or_default())
+            || (m.major != 0
+                && u.devices
+                    .owners(
+                        sys,
+                        DevNum {
+                            kind: DevKind::Block,
+                            major: m.major,
+                            minor: m.minor,
+                        },
+                    )
+                    .has(name));
+        if hit {
+            tally.attributed += 1;
+            elsewhere.push(format!("{} (mount namespace of pid {pid})", m.mount_point));
+            elsewhere_ev.push(Evidence::new(
+                format!("/proc/{pid}/mountinfo:{}", m.line),
+                format!(
+                    "{} on {} type {} ({}:{})",
+                    m.source, m.mount_point, m.fs_type, m.major, m.minor
+                ),
+            ));
+        }
+    }
+    t.set("users.other_ns_mounts", elsewhere, elsewhere_ev);
     for m in mounts {
         let mut hit = fs_types.contains(m.fs_type.split('.').next().unwrap_or_default());
         if hit {
