@@ -12,6 +12,8 @@ pub struct DevMap {
     pub net_markers: BTreeMap<String, String>,
     pub net_devtypes: BTreeMap<String, String>,
     #[serde(default)]
+    pub device_ops: BTreeMap<String, String>,
+    #[serde(default)]
     pub misc: BTreeMap<String, String>,
     #[serde(default)]
     pub network_filesystems: Vec<String>,

@@ -585,3 +585,45 @@ fn ninep_transport_of_a_mount_is_attributed() {
     let r = check1(&env, "9pnet_rdma");
     assert_eq!(r.verdict(), "safe", "{}", r.why());
 }
+
+// --------------------------- library modules owning their holders' devices
+
+#[test]
+fn a_mounted_nvme_namespace_pins_nvme_core_inferred() {
+    let mut env = TestEnv::new();
+    env.dep("nvme_core", &[]).dep("nvme", &["nvme_core"]);
+    env.loaded("nvme", 0, "-", "Live")
+        .loaded("nvme_core", 2, "nvme,", "Live");
+    env.bound_device("nvme", "pci", "nvme", "pci0000:00", "0000:01:00.0");
+    let dir = "pci0000:00/0000:01:00.0/nvme/nvme0/nvme0n1";
+    env.class_device("block", "nvme0n1", dir);
+    env.write(&format!("/sys/devices/{dir}/dev"), "259:0\n");
+    env.symlink("/sys/dev/block/259:0", &format!("../../devices/{dir}"));
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 259:0 / /var/lib/data rw - ext4 /dev/nvme0n1 rw",
+    );
+    let core = check1(&env, "nvme_core");
+    assert_eq!(
+        core.list("/users/mounts"),
+        vec!["/var/lib/data"],
+        "{}",
+        core.why()
+    );
+    assert_eq!(
+        core.json["module_info"]["unexplained_refs"],
+        0,
+        "{}",
+        core.why()
+    );
+    assert!(
+        core.why().contains("inferred: nvme's devices"),
+        "{}",
+        core.why()
+    );
+    // nvme loses the disk too, but holds no reference for it.
+    let nvme = check1(&env, "nvme");
+    assert_eq!(nvme.list("/users/mounts"), vec!["/var/lib/data"]);
+    assert!(nvme.has("mounted-filesystems"), "{}", nvme.why());
+    assert_eq!(nvme.json["users"]["attributed_refs"], 0, "{}", nvme.why());
+}

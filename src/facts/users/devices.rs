@@ -111,6 +111,25 @@ impl Devices {
                 ));
             }
         }
+        // A library module owning the device operations of its holder's
+        // devices (nvme_core for nvme's disks): opening the node pins the
+        // library, so it is the nearest owner. Inferred from data.
+        if let Some(lib) = o
+            .nearest()
+            .and_then(|m| devmap::load().device_ops.get(m))
+            .cloned()
+            && !o.has(&lib)
+        {
+            let holder = o.nearest().unwrap_or_default().to_string();
+            o.modules.insert(0, lib.clone());
+            o.evidence.insert(
+                0,
+                Evidence::new(
+                    "rules/devices.toml",
+                    format!("inferred: {holder}'s devices ({dev}) use {lib}'s device operations"),
+                ),
+            );
+        }
         self.owners.borrow_mut().insert(dev, o.clone());
         o
     }

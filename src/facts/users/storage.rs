@@ -262,6 +262,14 @@ fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: 
                 tally.classes.insert("storage".to_string());
                 if o.nearest() == Some(name) {
                     tally.attributed += 1;
+                    // Say so when the tie is inferred (a library's device ops).
+                    if let Some(e) = o
+                        .evidence
+                        .first()
+                        .filter(|e| e.value.starts_with("inferred:"))
+                    {
+                        ev.push(e.clone());
+                    }
                 }
             }
         } else {
