@@ -4,7 +4,7 @@
 use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
 use crate::facts::resolve::{Resolved, Via};
-use crate::root::{DEVICES_TSV, Root};
+use crate::root::{DEVICES_TSV, LINKS_TSV, Root};
 use std::path::{Path, PathBuf};
 
 /// Where `snapshot` writes without `-o` or `--dir`.
@@ -26,6 +26,9 @@ Open it with `kmod-doctor check --root <this tree or its .tar.gz> MODULE`.
 devices.tsv keeps what a copy of /proc loses: the device numbers of the files that
 processes hold open. One line per descriptor or device node, tab-separated:
     /proc/<pid>/fd/<n>  c|b  MAJOR:MINOR
+links.tsv keeps what rtnetlink said about the interfaces (link kind such as dummy,
+veth, bridge; port kind; peer namespace id) and their queueing disciplines, which
+sysfs does not show; see its header lines.
 manifest.json names the tool version, the kernel release and the modules asked for.
 ";
 
@@ -69,6 +72,9 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         sys.touch_indexes();
         let _ = sys.modprobe_conf();
         let _ = sys.config();
+        // The interfaces' link kinds and qdiscs come from netlink, which a
+        // copy of /sys cannot carry: read them even when no check needed them.
+        let _ = live.net_view();
         if let Ok(p) = sys.modules_file("modules.devname") {
             let _ = live.read_bytes(&p);
         }
@@ -123,6 +129,15 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
             .unwrap_or("devices.tsv"),
         &tsv,
     )?;
+    if let Some(v) = rec.net_view() {
+        write(
+            Path::new(LINKS_TSV)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("links.tsv"),
+            &v.to_tsv(),
+        )?;
+    }
     write("README", SNAPSHOT_README)?;
     // Only this one value of the session's environment is kept.
     write(

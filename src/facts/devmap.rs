@@ -11,6 +11,16 @@ pub struct DevMap {
     pub majors: BTreeMap<String, String>,
     pub net_markers: BTreeMap<String, String>,
     pub net_devtypes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub device_ops: BTreeMap<String, String>,
+    #[serde(default)]
+    pub misc: BTreeMap<String, String>,
+    #[serde(default)]
+    pub network_filesystems: Vec<String>,
+    #[serde(default)]
+    pub net_controls: Vec<String>,
+    #[serde(default)]
+    pub link_kinds: BTreeMap<String, String>,
     pub mounts: Mounts,
 }
 

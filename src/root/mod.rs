@@ -13,11 +13,13 @@ pub mod archive;
 mod devices;
 mod error;
 pub mod export;
+mod links;
 mod ranged;
 mod record;
 pub mod shape;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
+pub use links::{LINKS_TSV, LinkRecord, NetView, QdiscRecord};
 
 /// Where a snapshot keeps the session facts a copy cannot carry.
 pub const SESSION_FILE: &str = "/kmod-doctor-snapshot/session";

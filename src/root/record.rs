@@ -17,6 +17,7 @@ pub enum Recorded {
 pub struct Recorder {
     paths: RefCell<BTreeMap<String, Recorded>>,
     devices: RefCell<BTreeMap<String, DevNum>>,
+    net_view: RefCell<Option<super::NetView>>,
 }
 
 impl Recorder {
@@ -34,6 +35,15 @@ impl Recorder {
         if target.starts_with("/dev/") {
             d.insert(target.to_string(), num);
         }
+    }
+
+    pub(super) fn note_net_view(&self, v: super::NetView) {
+        *self.net_view.borrow_mut() = Some(v);
+    }
+
+    /// The rtnetlink view read during the run, if one was.
+    pub fn net_view(&self) -> Option<super::NetView> {
+        self.net_view.borrow().clone()
     }
 
     pub fn paths(&self) -> BTreeMap<String, Recorded> {

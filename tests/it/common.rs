@@ -527,6 +527,21 @@ impl TestEnv {
         )
     }
 
+    /// A virtual interface as sysfs shows one made through rtnetlink
+    /// (dummy0, veth0): /sys/devices/virtual/net/NAME with no device link
+    /// and no DEVTYPE; `up` sets IFF_UP.
+    pub fn virtual_iface(&self, name: &str, up: bool) -> &TestEnv {
+        self.class_device("net", name, &format!("virtual/net/{name}"));
+        self.write(
+            &format!("/sys/devices/virtual/net/{name}/flags"),
+            if up { "0x1003\n" } else { "0x1002\n" },
+        );
+        self.write(
+            &format!("/sys/devices/virtual/net/{name}/uevent"),
+            &format!("INTERFACE={name}\n"),
+        )
+    }
+
     /// Appends a line to a file (creating it).
     pub fn append(&self, p: &str, line: &str) -> &TestEnv {
         let h = self.path().join(p.trim_start_matches('/'));

@@ -596,7 +596,7 @@ fn chosen() -> Vec<Fixture> {
     }
     // One per kind of evidence: idle, processes, mounts, holders, network.
     let want = [
-        "6.1/dummy-idle",
+        "6.1/fuse-idle",
         "6.1/fuse-open",
         "6.12/fs-ext4",
         "6.1/bridge-held",
@@ -686,7 +686,7 @@ fn intact_captures_give_their_recorded_verdict() {
 /// verdict needs is destroyed, whichever way it is destroyed.
 #[test]
 fn lost_evidence_is_never_safe() {
-    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/dummy-idle") else {
+    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/fuse-idle") else {
         return;
     };
     let (root, intact) = prepared(&fx);
@@ -755,7 +755,7 @@ fn lost_evidence_is_never_safe() {
 /// Regression: an emptied or garbage config gave `unload-compiled-out`.
 #[test]
 fn truncated_config_is_not_proof_of_no_unload() {
-    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/dummy-idle") else {
+    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/fuse-idle") else {
         return;
     };
     let (root, intact) = prepared(&fx);
@@ -791,7 +791,7 @@ fn truncated_config_is_not_proof_of_no_unload() {
 /// type, and opening a FIFO for reading blocks until a writer appears.
 #[test]
 fn fifo_in_place_of_a_file_does_not_hang() {
-    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/dummy-idle") else {
+    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/fuse-idle") else {
         return;
     };
     let (root, _) = prepared(&fx);
@@ -1066,7 +1066,7 @@ fn unreadable_files_as_an_unprivileged_user() {
         eprintln!("unreadable: setpriv or the nobody user is missing; skipped");
         return;
     }
-    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/dummy-idle") else {
+    let Some(fx) = fixtures().into_iter().find(|f| f.name == "6.1/fuse-idle") else {
         return;
     };
     let (root, intact) = prepared(&fx);

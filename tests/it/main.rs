@@ -24,4 +24,5 @@ mod rules_coverage;
 mod scan;
 mod schema;
 mod shell_safety;
+mod users_kinds;
 mod vm_fixtures;

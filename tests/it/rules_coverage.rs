@@ -47,6 +47,13 @@ const COVERED: &[&str] = &[
     "display-cards",
     "processes-not-inspected",
     "unexplained-refs",
+    "peer-in-other-namespace",
+    "interface-kinds-unread",
+    "other-netns-not-inspected",
+    "kernel-references",
+    "crypto-in-use",
+    "network-filesystem-over-interface",
+    "other-namespace-mounts",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1219,4 +1226,220 @@ fn finding_message(c: &Checked, id: &str) -> String {
         .and_then(|f| f["message"].as_str())
         .unwrap_or_default()
         .to_string()
+}
+
+// ------------------------------------- interfaces of rtnetlink link kinds
+
+/// dummy and veth loaded and idle, providing the kinds their aliases name,
+/// with one interface `NAME` and what netlink recorded (`None`: nothing).
+fn kinds_env(name: &str, links: Option<&str>) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("dummy", &[]).dep("veth", &[]);
+    env.alias("rtnl-link-dummy", "dummy")
+        .alias("rtnl-link-veth", "veth");
+    env.idle("dummy").idle("veth");
+    env.virtual_iface(name, true);
+    if let Some(l) = links {
+        env.write(
+            "/kmod-doctor-snapshot/links.tsv",
+            &format!("netns\tnet:[4026531840]\nlink\t1\tlo\t\t\t\n{l}"),
+        );
+    }
+    env
+}
+
+#[test]
+fn fires_peer_in_other_namespace() {
+    let env = kinds_env("veth0", Some("link\t5\tveth0\tveth\t\t1\n"));
+    let c = check1(&env, "veth");
+    fires(&c, "peer-in-other-namespace");
+    assert_eq!(c.verdict(), "danger");
+    assert!(
+        c.commands()
+            .contains(&"ip -details link show dev veth0".to_string())
+    );
+}
+
+#[test]
+fn quiet_peer_in_other_namespace() {
+    // Both ends here: no link netns id.
+    let env = kinds_env("veth0", Some("link\t5\tveth0\tveth\t\t\n"));
+    let c = check1(&env, "veth");
+    quiet(&c, "peer-in-other-namespace");
+    fires(&c, "interfaces-vanish");
+}
+
+#[test]
+fn fires_interface_kinds_unread() {
+    let env = kinds_env("dummy0", None);
+    let c = check1(&env, "dummy");
+    fires(&c, "interface-kinds-unread");
+    assert_ne!(c.verdict(), "safe");
+}
+
+#[test]
+fn quiet_interface_kinds_unread() {
+    // Recorded: the kind is known and the interface is dummy's.
+    let env = kinds_env("dummy0", Some("link\t3\tdummy0\tdummy\t\t\n"));
+    quiet(&check1(&env, "dummy"), "interface-kinds-unread");
+    // Not recorded, but the interface is tied by sysfs (bridge marker).
+    let env = kinds_env("br0", None);
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    quiet(&check1(&env, "dummy"), "interface-kinds-unread");
+}
+
+#[test]
+fn fires_other_netns_not_inspected() {
+    let env = kinds_env("dummy0", Some("link\t3\tdummy0\tdummy\t\t\n"));
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/900/ns/net", "net:[4026532500]");
+    let c = check1(&env, "veth");
+    fires(&c, "other-netns-not-inspected");
+    assert_eq!(c.verdict(), "caution");
+}
+
+#[test]
+fn quiet_other_netns_not_inspected() {
+    let env = kinds_env("dummy0", Some("link\t3\tdummy0\tdummy\t\t\n"));
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/900/ns/net", "net:[4026531840]");
+    quiet(&check1(&env, "veth"), "other-netns-not-inspected");
+    // Another namespace exists, but sctp provides no link kind.
+    let mut env = kinds_env("dummy0", None);
+    env.symlink("/proc/900/ns/net", "net:[4026532500]");
+    env.dep("sctp", &[]).idle("sctp");
+    quiet(&check1(&env, "sctp"), "other-netns-not-inspected");
+}
+
+// ----------------------------------------- references the kernel holds
+
+#[test]
+fn fires_kernel_references() {
+    let mut env = TestEnv::new();
+    env.dep("tcp_bbr", &[]).loaded("tcp_bbr", 1, "-", "Live");
+    env.write("/proc/sys/net/ipv4/tcp_congestion_control", "bbr\n");
+    let c = check1(&env, "tcp_bbr");
+    fires(&c, "kernel-references");
+    assert!(
+        c.commands()
+            .contains(&"sysctl -w net.ipv4.tcp_congestion_control=cubic".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_kernel_references() {
+    let mut env = TestEnv::new();
+    env.dep("tcp_bbr", &[]).idle("tcp_bbr");
+    env.write("/proc/sys/net/ipv4/tcp_congestion_control", "cubic\n");
+    quiet(&check1(&env, "tcp_bbr"), "kernel-references");
+}
+
+#[test]
+fn fires_crypto_in_use() {
+    let mut env = TestEnv::new();
+    env.dep("aesni_intel", &[])
+        .loaded("aesni_intel", 2, "-", "Live");
+    env.write(
+        "/proc/crypto",
+        "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 3\n\n",
+    );
+    let c = check1(&env, "aesni_intel");
+    fires(&c, "crypto-in-use");
+    assert!(
+        c.commands()
+            .contains(&"dmsetup table --target crypt".to_string())
+    );
+}
+
+#[test]
+fn quiet_crypto_in_use() {
+    let mut env = TestEnv::new();
+    env.dep("aesni_intel", &[]).idle("aesni_intel");
+    // Registered, unused: refcnt 1 is the registration itself.
+    env.write(
+        "/proc/crypto",
+        "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 1\n\n",
+    );
+    quiet(&check1(&env, "aesni_intel"), "crypto-in-use");
+}
+
+// ------------------------------------ network-filesystem-over-interface
+
+const NFS_MOUNT: &str = "40 22 0:53 / /srv/share rw - nfs4 192.168.1.10:/export rw,vers=4.2,hard,proto=tcp,addr=192.168.1.10,clientaddr=192.168.1.2";
+
+#[test]
+fn fires_network_filesystem_over_interface() {
+    let env = net_env();
+    routes(&env, &[LAN_VIA_ETH0]);
+    env.append("/proc/self/mountinfo", NFS_MOUNT);
+    let c = check1(&env, "e1000");
+    fires(&c, "network-filesystem-over-interface");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+    assert!(c.commands().contains(&"umount -- /srv/share".to_string()));
+}
+
+#[test]
+fn quiet_network_filesystem_over_interface() {
+    let env = net_env();
+    // The server is reached through br0, not e1000's eth0.
+    routes(&env, &[LAN_VIA_BR0]);
+    env.append("/proc/self/mountinfo", NFS_MOUNT);
+    quiet(&check1(&env, "e1000"), "network-filesystem-over-interface");
+}
+
+// ---------------------------------------------- other-namespace-mounts
+
+fn ns_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("xfs", &[])
+        .loaded("xfs", 1, "-", "Live")
+        .alias("fs-xfs", "xfs");
+    env.symlink("/proc/self/ns/mnt", "mnt:[4026531841]");
+    env.symlink("/proc/1/ns/mnt", "mnt:[4026531841]");
+    env.symlink("/proc/3100/ns/mnt", "mnt:[4026532600]");
+    env.symlink("/proc/3101/ns/mnt", "mnt:[4026532600]");
+    env
+}
+
+#[test]
+fn fires_other_namespace_mounts() {
+    let env = ns_env();
+    env.write(
+        "/proc/3100/mountinfo",
+        "500 400 259:3 / /var/lib/db rw - xfs /dev/nvme0n1p3 rw\n501 400 254:1 / / rw - ext4 /dev/vda1 rw\n",
+    );
+    let c = check1(&env, "xfs");
+    fires(&c, "other-namespace-mounts");
+    assert_eq!(
+        c.list("/users/mounts"),
+        Vec::<String>::new(),
+        "not offered to a plain umount"
+    );
+    assert!(
+        c.why()
+            .contains("/var/lib/db (mount namespace of pid 3100)"),
+        "{}",
+        c.why()
+    );
+    // Its one superblock is the reference: nothing unexplained.
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+}
+
+#[test]
+fn quiet_other_namespace_mounts() {
+    let env = ns_env();
+    // The same filesystem is mounted here too: counted once, here.
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 259:3 / /srv rw - xfs /dev/nvme0n1p3 rw",
+    );
+    env.write(
+        "/proc/3100/mountinfo",
+        "500 400 259:3 / /var/lib/db rw - xfs /dev/nvme0n1p3 rw\n",
+    );
+    let c = check1(&env, "xfs");
+    quiet(&c, "other-namespace-mounts");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
 }

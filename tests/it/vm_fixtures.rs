@@ -457,7 +457,7 @@ fn text_of_representative_fixtures_is_pinned() {
             "vm_6_1_virtio_net_route_text",
             "danger",
         ),
-        ("6.1", "dummy-idle", "vm_6_1_dummy_idle_text", "safe"),
+        ("6.1", "dummy-idle", "vm_6_1_dummy_idle_text", "caution"),
     ];
     let outs: Vec<(Out, &str, Value)> = std::thread::scope(|s| {
         let hs: Vec<_> = cases

@@ -12,6 +12,8 @@ pub struct Mount {
     pub major: u32,
     pub minor: u32,
     pub line: usize,
+    /// Filesystem options (`codepage=437`, `iocharset=ascii`), name → value.
+    pub super_options: Vec<(String, String)>,
 }
 
 pub fn parse(text: &str, path: &str) -> Result<Vec<Mount>, ReadError> {
@@ -40,6 +42,15 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Mount>, ReadError> {
             major: ma,
             minor: mi_,
             line: n,
+            super_options: {
+                let mut o: Vec<(String, String)> = mi
+                    .super_options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+                    .collect();
+                o.sort();
+                o
+            },
         });
     }
     Ok(out)

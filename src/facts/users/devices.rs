@@ -81,6 +81,21 @@ impl Devices {
                 format!("{} {} {}", d.module, d.node, dev),
             ));
         }
+        // A misc device (major 10) with no driver link: its name in
+        // /sys/devices/virtual/misc/NAME says whose it is (/dev/zfs).
+        if o.modules.is_empty()
+            && let Some(node) = o
+                .sys_path
+                .as_deref()
+                .and_then(|p| p.strip_prefix("/sys/devices/virtual/misc/"))
+            && let Some(m) = devmap::load().misc.get(node)
+        {
+            o.modules.push(m.clone());
+            o.evidence.push(Evidence::new(
+                format!("/sys/devices/virtual/misc/{node}"),
+                format!("misc device {node} (rules/devices.toml: {m})"),
+            ));
+        }
         if o.modules.is_empty() {
             let map = devmap::load();
             if let Some((_, _, name)) = self
@@ -95,6 +110,25 @@ impl Devices {
                     format!("{} {name}", dev.major),
                 ));
             }
+        }
+        // A library module owning the device operations of its holder's
+        // devices (nvme_core for nvme's disks): opening the node pins the
+        // library, so it is the nearest owner. Inferred from data.
+        if let Some(lib) = o
+            .nearest()
+            .and_then(|m| devmap::load().device_ops.get(m))
+            .cloned()
+            && !o.has(&lib)
+        {
+            let holder = o.nearest().unwrap_or_default().to_string();
+            o.modules.insert(0, lib.clone());
+            o.evidence.insert(
+                0,
+                Evidence::new(
+                    "rules/devices.toml",
+                    format!("inferred: {holder}'s devices ({dev}) use {lib}'s device operations"),
+                ),
+            );
         }
         self.owners.borrow_mut().insert(dev, o.clone());
         o

@@ -6,6 +6,7 @@
 
 pub mod devices;
 pub mod display;
+pub mod kernel_refs;
 pub mod network;
 pub mod processes;
 pub mod storage;
@@ -44,6 +45,7 @@ pub fn gather(sys: &System, u: &Users, name: &str, t: &mut FactTable) {
     processes::gather(sys, u, name, t, &mut tally);
     network::gather(sys, u, name, t, &mut tally);
     display::gather(sys, u, name, t, &mut tally);
+    kernel_refs::gather(sys, u, name, t, &mut tally);
     derive(sys, tally, t);
 }
 

@@ -6,7 +6,7 @@ use crate::facts::devmap;
 use crate::facts::parse::routes;
 use crate::facts::system::{Loaded, System};
 use crate::facts::table::{Evidence, FactTable};
-use crate::root::{ReadError, ReadErrorKind, child};
+use crate::root::{NetView, ReadError, ReadErrorKind, child};
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,6 +19,11 @@ pub struct NetIf {
     pub owners: Vec<(String, Evidence)>,
     pub uppers: Vec<String>,
     pub up: Option<Evidence>,
+    /// The rtnetlink link kind (`dummy`, `veth`, ...): `Some("")` for an
+    /// interface netlink showed without one, `None` when netlink was not read.
+    pub kind: Option<String>,
+    /// Its veth peer (or lower device) lives in another network namespace.
+    pub foreign_peer: Option<Evidence>,
 }
 
 /// Interfaces and routes, each read once per run and only when asked.
@@ -27,6 +32,9 @@ pub struct Network {
     net: OnceCell<Result<Vec<NetIf>, ReadError>>,
     routes4: OnceCell<Loaded<Vec<routes::Route4>>>,
     v6_defaults: OnceCell<Loaded<Vec<(String, usize)>>>,
+    view: OnceCell<Result<Option<NetView>, ReadError>>,
+    kinds: OnceCell<HashMap<String, (String, Evidence)>>,
+    netns: OnceCell<Vec<(String, Evidence)>>,
 }
 
 impl Network {
@@ -49,6 +57,90 @@ impl Network {
         })
     }
 
+    /// The rtnetlink view (live dump or the snapshot's links.tsv), read once.
+    pub fn view(&self, sys: &System) -> &Result<Option<NetView>, ReadError> {
+        self.view.get_or_init(|| sys.root.net_view())
+    }
+
+    /// Link kind → the module providing it: the `rtnl-link-KIND` aliases of
+    /// modules.alias, then the `link_kinds` table of rules/devices.toml for
+    /// kinds whose module has no such alias (tun).
+    pub fn kind_modules(&self, sys: &System) -> &HashMap<String, (String, Evidence)> {
+        self.kinds.get_or_init(|| {
+            let mut m = HashMap::new();
+            for (k, module) in &devmap::load().link_kinds {
+                m.insert(
+                    k.clone(),
+                    (
+                        module.clone(),
+                        Evidence::new("rules/devices.toml", format!("link kind {k} → {module}")),
+                    ),
+                );
+            }
+            if let Ok(list) = sys.aliases() {
+                let src = sys.modules_file("modules.alias").unwrap_or_default();
+                for a in list {
+                    if let Some(k) = a.pattern.strip_prefix("rtnl-link-")
+                        && !k.contains(['*', '?', '['])
+                    {
+                        m.insert(
+                            k.to_string(),
+                            (
+                                a.module.clone(),
+                                Evidence::new(
+                                    format!("{src}:{}", a.line),
+                                    format!("alias {} {}", a.pattern, a.module),
+                                ),
+                            ),
+                        );
+                    }
+                }
+            }
+            m
+        })
+    }
+
+    /// Network namespaces other than the inspected one: the distinct
+    /// `/proc/PID/ns/net` of processes, then the names in /run/netns (a
+    /// named namespace that also has processes appears twice).
+    pub fn other_netns(&self, sys: &System) -> &Vec<(String, Evidence)> {
+        self.netns.get_or_init(|| {
+            let own = match self.view(sys) {
+                Ok(Some(v)) if !v.netns.is_empty() => Some(v.netns.clone()),
+                _ => sys.root.read_link("/proc/1/ns/net").ok(),
+            };
+            let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for p in sys.root.read_dir("/proc").unwrap_or_default() {
+                if !p.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                if let Ok(ns) = sys.root.read_link(&format!("/proc/{p}/ns/net"))
+                    && Some(&ns) != own.as_ref()
+                {
+                    seen.entry(ns).or_default().push(p);
+                }
+            }
+            let mut out: Vec<(String, Evidence)> = seen
+                .into_iter()
+                .map(|(ns, pids)| {
+                    let shown: Vec<&str> = pids.iter().take(3).map(String::as_str).collect();
+                    let more = if pids.len() > 3 { ", ..." } else { "" };
+                    (
+                        format!("{ns} (pid {}{more})", shown.join(", ")),
+                        Evidence::new(format!("/proc/{}/ns/net", pids[0]), ns),
+                    )
+                })
+                .collect();
+            for n in sys.root.read_dir("/run/netns").unwrap_or_default() {
+                if let Some(p) = child("/run/netns", &n) {
+                    let _ = sys.root.probe(&p);
+                    out.push((p.clone(), Evidence::new(p, "named network namespace")));
+                }
+            }
+            out
+        })
+    }
+
     /// Every interface with its providers, uppers and state.
     pub fn interfaces(
         &self,
@@ -62,6 +154,8 @@ impl Network {
                 Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
                 Err(e) => return Err(e),
             };
+            let view = self.view(sys).as_ref().ok().and_then(|v| v.as_ref());
+            let kinds = self.kind_modules(sys);
             let mut out = Vec::new();
             for i in names {
                 // The loopback device is built into every kernel: no module
@@ -72,7 +166,35 @@ impl Network {
                 let Some(dir) = child("/sys/class/net", &i) else {
                     continue;
                 };
+                // bonding_masters is a control file, not an interface; any
+                // other regular file here is damage and still an error below.
+                if map.net_controls.contains(&i)
+                    && sys.root.read_link(&dir).is_err()
+                    && sys.root.read_dir(&dir).is_err()
+                {
+                    continue;
+                }
                 let mut owners: Vec<(String, Evidence)> = Vec::new();
+                let link = view.and_then(|v| v.links.iter().find(|l| l.name == i));
+                let kind = view.map(|_| link.map(|l| l.kind.clone()).unwrap_or_default());
+                let mut foreign_peer = None;
+                if let (Some(v), Some(l)) = (view, link) {
+                    if let Some((m, ev)) = kinds.get(&l.kind) {
+                        owners.push((
+                            m.clone(),
+                            Evidence::new(
+                                &v.source,
+                                format!("{i}: link kind {} ({}: {})", l.kind, ev.path, ev.value),
+                            ),
+                        ));
+                    }
+                    if let Some(id) = l.link_netnsid {
+                        foreign_peer = Some(Evidence::new(
+                            &v.source,
+                            format!("{i}: its peer is in network namespace id {id}"),
+                        ));
+                    }
+                }
                 // An interface whose link cannot be followed cannot be tied to
                 // any module: which module loses it is then unknown, and the
                 // answer must say so rather than skip it.
@@ -144,6 +266,8 @@ impl Network {
                     owners,
                     uppers,
                     up,
+                    kind,
+                    foreign_peer,
                 });
             }
             Ok(out)
@@ -151,15 +275,39 @@ impl Network {
     }
 }
 
-const KEYS: [&str; 4] = [
+const KEYS: [&str; 8] = [
+    "users.netfs_mounts",
+    "users.link_kind_interfaces",
     "users.interfaces",
     "users.up_interfaces",
     "users.route_interfaces",
     "users.ssh_interfaces",
+    "users.unknown_kind_interfaces",
+    "users.peer_namespace_interfaces",
 ];
 
 pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
     let net = &u.network;
+    // The link kinds it provides: interfaces of those kinds carry no device
+    // link in sysfs, so without netlink's answer they cannot be told apart.
+    let mut my_kinds: Vec<String> = net
+        .kind_modules(sys)
+        .iter()
+        .filter(|(_, (m, _))| m == name)
+        .map(|(k, _)| k.clone())
+        .collect();
+    my_kinds.sort();
+    let kinds_ev: Vec<Evidence> = my_kinds
+        .iter()
+        .filter_map(|k| net.kind_modules(sys).get(k).map(|(_, e)| e.clone()))
+        .collect();
+    t.set("module.link_kinds", my_kinds.clone(), kinds_ev);
+    let others = net.other_netns(sys);
+    t.set(
+        "users.other_netns",
+        others.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        others.iter().map(|(_, e)| e.clone()).collect(),
+    );
     let ifaces = match net.interfaces(sys, &u.devices) {
         Ok(i) => i,
         Err(e) => {
@@ -173,11 +321,49 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let mut affected = BTreeSet::new();
     let mut ev = Vec::new();
     let mut queue = Vec::new();
+    let mut peers = Vec::new();
+    let mut peers_ev = Vec::new();
     for i in ifaces {
         if let Some((_, e)) = i.owners.iter().find(|(m, _)| m == name) {
             affected.insert(i.name.clone());
             ev.push(e.clone());
             queue.push(i.name.clone());
+            if let Some(e) = &i.foreign_peer {
+                peers.push(i.name.clone());
+                peers_ev.push(e.clone());
+            }
+        }
+    }
+    t.set("users.peer_namespace_interfaces", peers, peers_ev);
+    let by_kind: Vec<String> = ifaces
+        .iter()
+        .filter(|i| {
+            i.kind
+                .as_ref()
+                .is_some_and(|k| !k.is_empty() && my_kinds.contains(k))
+        })
+        .map(|i| i.name.clone())
+        .collect();
+    t.set("users.link_kind_interfaces", by_kind, vec![]);
+
+    match net.view(sys) {
+        Err(e) if !my_kinds.is_empty() => t.unread("users.unknown_kind_interfaces", e.clone()),
+        _ => {
+            let mut unknown = Vec::new();
+            let mut uev = Vec::new();
+            if !my_kinds.is_empty() {
+                for i in ifaces
+                    .iter()
+                    .filter(|i| i.owners.is_empty() && i.kind.is_none())
+                {
+                    unknown.push(i.name.clone());
+                    uev.push(Evidence::new(
+                        &i.dir,
+                        "no device link, no kind marker, and no recorded link kind",
+                    ));
+                }
+            }
+            t.set("users.unknown_kind_interfaces", unknown, uev);
         }
     }
     // Interfaces stacked on top (bridges, bonds, VLANs) go down with their lower devices.
@@ -275,4 +461,42 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         }
     }
     t.set("users.ssh_interfaces", ssh, sev);
+
+    // Network filesystems whose server is reached through these interfaces.
+    let netfs = devmap::load();
+    let mut nm = Vec::new();
+    let mut nev = Vec::new();
+    match (u.storage.mounts(sys), r4) {
+        _ if affected.is_empty() => t.set("users.netfs_mounts", Vec::<String>::new(), vec![]),
+        (Ok(mounts), Ok(rs)) => {
+            for m in mounts {
+                if !netfs.network_filesystems.contains(&m.fs_type) {
+                    continue;
+                }
+                let Some((_, addr)) = m.super_options.iter().find(|(k, _)| k == "addr") else {
+                    continue;
+                };
+                if let Some(r) = routes::ipv4_as_proc(addr).and_then(|a| routes::route_iface(rs, a))
+                    && affected.contains(&r.iface)
+                {
+                    nm.push(m.mount_point.clone());
+                    nev.push(Evidence::new(
+                        format!("/proc/self/mountinfo:{}", m.line),
+                        format!(
+                            "{} on {} type {} addr={addr}",
+                            m.source, m.mount_point, m.fs_type
+                        ),
+                    ));
+                    nev.push(Evidence::new(
+                        format!("/proc/net/route:{}", r.line),
+                        format!("{addr} is reached through {}", r.iface),
+                    ));
+                }
+            }
+            nm.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            nm.dedup();
+            t.set("users.netfs_mounts", nm, nev);
+        }
+        (Err(e), _) | (_, Err(e)) => t.unread("users.netfs_mounts", e.clone()),
+    }
 }

@@ -9,6 +9,7 @@ use crate::facts::system::{Loaded, System};
 use crate::facts::table::{Evidence, FactTable};
 use crate::root::{DevKind, DevNum, child};
 use std::cell::OnceCell;
+use std::collections::BTreeSet;
 
 /// The system-wide storage tables, each read once per run and only when asked.
 #[derive(Default)]
@@ -16,6 +17,8 @@ pub struct Storage {
     mounts: OnceCell<Loaded<Vec<mountinfo::Mount>>>,
     swaps: OnceCell<Loaded<Vec<swaps::Swap>>>,
     loops: OnceCell<Vec<(String, DevNum, Evidence)>>,
+    btrfs: OnceCell<Vec<(String, Vec<String>)>>,
+    foreign: OnceCell<Vec<(mountinfo::Mount, String)>>,
 }
 
 impl Storage {
@@ -31,6 +34,110 @@ impl Storage {
             let p = "/proc/swaps";
             swaps::parse(&sys.root.read_to_string(p)?, p)
         })
+    }
+
+    /// Mounts of other mount namespaces (containers, services with private
+    /// mounts) whose filesystem is not mounted here too: one process per
+    /// namespace is read, and a filesystem seen here (same device number) is
+    /// left out. Each comes with the pid whose namespace holds it.
+    pub fn foreign_mounts(&self, sys: &System) -> &Vec<(mountinfo::Mount, String)> {
+        self.foreign.get_or_init(|| {
+            let Ok(own) = self.mounts(sys) else {
+                return Vec::new();
+            };
+            let own_ns = sys
+                .root
+                .read_link("/proc/self/ns/mnt")
+                .or_else(|_| sys.root.read_link("/proc/1/ns/mnt"))
+                .ok();
+            let mut seen_ns = BTreeSet::new();
+            let mut seen_dev: BTreeSet<(u32, u32)> =
+                own.iter().map(|m| (m.major, m.minor)).collect();
+            let mut out = Vec::new();
+            for pid in sys.root.read_dir("/proc").unwrap_or_default() {
+                if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let Ok(ns) = sys.root.read_link(&format!("/proc/{pid}/ns/mnt")) else {
+                    continue;
+                };
+                if Some(&ns) == own_ns.as_ref() || !seen_ns.insert(ns) {
+                    continue;
+                }
+                let p = format!("/proc/{pid}/mountinfo");
+                let Ok(list) = sys
+                    .root
+                    .read_to_string(&p)
+                    .and_then(|t| mountinfo::parse(&t, &p))
+                else {
+                    continue;
+                };
+                for m in list {
+                    if seen_dev.insert((m.major, m.minor)) {
+                        out.push((m, pid.clone()));
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// btrfs filesystems: UUID and member device names (/sys/fs/btrfs/UUID/devices/).
+    fn btrfs(&self, sys: &System) -> &Vec<(String, Vec<String>)> {
+        self.btrfs.get_or_init(|| {
+            let mut out = Vec::new();
+            for uuid in sys.root.read_dir("/sys/fs/btrfs").unwrap_or_default() {
+                let Some(d) = child("/sys/fs/btrfs", &uuid) else {
+                    continue;
+                };
+                if let Ok(devs) = sys.root.read_dir(&format!("{d}/devices")) {
+                    out.push((uuid, devs));
+                }
+            }
+            out
+        })
+    }
+
+    /// Block devices beneath a mount whose device number is not its disk
+    /// (btrfs's anonymous 0:N, a device-mapper name): the source device
+    /// and, for btrfs, every member device.
+    fn source_devices(&self, sys: &System, m: &mountinfo::Mount) -> Vec<(DevNum, Evidence)> {
+        let Some(src) = m.source.strip_prefix("/dev/") else {
+            return Vec::new();
+        };
+        let name = match src.strip_prefix("mapper/") {
+            Some(dm) => match dm_by_name(sys, dm) {
+                Some(n) => n,
+                None => return Vec::new(),
+            },
+            None => src.to_string(),
+        };
+        let mut names = vec![(
+            name.clone(),
+            Evidence::new("/proc/self/mountinfo", &m.source),
+        )];
+        if m.fs_type == "btrfs" {
+            for (uuid, devs) in self.btrfs(sys) {
+                if devs.contains(&name) {
+                    names = devs
+                        .iter()
+                        .map(|d| {
+                            (
+                                d.clone(),
+                                Evidence::new(
+                                    format!("/sys/fs/btrfs/{uuid}/devices/{d}"),
+                                    format!("member of btrfs {uuid} mounted on {}", m.mount_point),
+                                ),
+                            )
+                        })
+                        .collect();
+                }
+            }
+        }
+        names
+            .into_iter()
+            .filter_map(|(n, ev)| block_dev_of(sys, &n).map(|d| (d, ev)))
+            .collect()
     }
 
     /// Loop devices attached to a backing file.
@@ -60,6 +167,35 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     loop_devices(sys, u, name, t, tally);
 }
 
+/// The device-mapper device (`dm-0`) called `name` (/sys/block/dm-N/dm/name).
+fn dm_by_name(sys: &System, name: &str) -> Option<String> {
+    sys.root
+        .read_dir("/sys/block")
+        .ok()?
+        .into_iter()
+        .filter(|b| b.starts_with("dm-"))
+        .find(|b| {
+            child("/sys/block", b)
+                .and_then(|d| sys.root.read_attr(&format!("{d}/dm/name")).ok())
+                .is_some_and(|n| n.trim() == name)
+        })
+}
+
+/// The mount a path lives on: the longest mount point that contains it.
+pub fn containing_mount<'m>(
+    mounts: &'m [mountinfo::Mount],
+    path: &str,
+) -> Option<&'m mountinfo::Mount> {
+    mounts
+        .iter()
+        .filter(|m| {
+            m.mount_point == "/"
+                || path == m.mount_point
+                || path.starts_with(&format!("{}/", m.mount_point))
+        })
+        .max_by_key(|m| m.mount_point.len())
+}
+
 /// Filesystems on its block devices, or of a type it provides.
 fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
     let map = devmap::load();
@@ -71,12 +207,44 @@ fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: 
             t.unread("users.mounts", e.clone());
             t.unread("users.critical_mounts", e.clone());
             t.unread("users.releasable_mounts", e.clone());
+            t.unread("users.other_ns_mounts", e.clone());
             return;
         }
     };
     let mut on = Vec::new();
     let mut crit = Vec::new();
     let mut ev = Vec::new();
+    // Mounts of other namespaces are judged the same way, shown with the
+    // namespace they are in, and never offered to a plain `umount`.
+    let foreign = u.storage.foreign_mounts(sys);
+    let mut elsewhere = Vec::new();
+    let mut elsewhere_ev = Vec::new();
+    for (m, pid) in foreign {
+        let hit = fs_types.contains(m.fs_type.split('.').next().unwrap_or_default())
+            || (m.major != 0
+                && u.devices
+                    .owners(
+                        sys,
+                        DevNum {
+                            kind: DevKind::Block,
+                            major: m.major,
+                            minor: m.minor,
+                        },
+                    )
+                    .has(name));
+        if hit {
+            tally.attributed += 1;
+            elsewhere.push(format!("{} (mount namespace of pid {pid})", m.mount_point));
+            elsewhere_ev.push(Evidence::new(
+                format!("/proc/{pid}/mountinfo:{}", m.line),
+                format!(
+                    "{} on {} type {} ({}:{})",
+                    m.source, m.mount_point, m.fs_type, m.major, m.minor
+                ),
+            ));
+        }
+    }
+    t.set("users.other_ns_mounts", elsewhere, elsewhere_ev);
     for m in mounts {
         let mut hit = fs_types.contains(m.fs_type.split('.').next().unwrap_or_default());
         if hit {
@@ -95,6 +263,28 @@ fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: 
                 tally.classes.insert("storage".to_string());
                 if o.nearest() == Some(name) {
                     tally.attributed += 1;
+                    // Say so when the tie is inferred (a library's device ops).
+                    if let Some(e) = o
+                        .evidence
+                        .first()
+                        .filter(|e| e.value.starts_with("inferred:"))
+                    {
+                        ev.push(e.clone());
+                    }
+                }
+            }
+        } else {
+            // Anonymous device number: follow the source (btrfs members,
+            // /dev/mapper names) to the disks beneath.
+            for (dev, sev) in u.storage.source_devices(sys, m) {
+                let o = u.devices.owners(sys, dev);
+                if o.has(name) {
+                    hit = true;
+                    tally.classes.insert("storage".to_string());
+                    if o.nearest() == Some(name) {
+                        tally.attributed += 1;
+                    }
+                    ev.push(sev);
                 }
             }
         }
@@ -110,6 +300,37 @@ fn mounts(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: 
                 crit.push(m.mount_point.clone());
             }
             on.push(m.mount_point.clone());
+        }
+    }
+    // Overlays on a filesystem that goes: their lower, upper and work
+    // directories live there (no reference of their own on the module).
+    for m in mounts.iter().filter(|m| m.fs_type == "overlay") {
+        if on.contains(&m.mount_point) {
+            continue;
+        }
+        let dirs = m
+            .super_options
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "lowerdir" | "upperdir" | "workdir"))
+            .flat_map(|(k, v)| v.split(':').map(move |d| (k, d)));
+        for (k, d) in dirs {
+            if let Some(under) = containing_mount(mounts, d)
+                && under.mount_point != m.mount_point
+                && on.contains(&under.mount_point)
+            {
+                ev.push(Evidence::new(
+                    format!("/proc/self/mountinfo:{}", m.line),
+                    format!(
+                        "overlay on {} has {k}={d} on {}",
+                        m.mount_point, under.mount_point
+                    ),
+                ));
+                if map.mounts.critical.contains(&m.mount_point) {
+                    crit.push(m.mount_point.clone());
+                }
+                on.push(m.mount_point.clone());
+                break;
+            }
         }
     }
     // Deepest mount first so they can be unmounted in order.
@@ -130,16 +351,19 @@ fn swap_areas(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let mut on = Vec::new();
     let mut ev = Vec::new();
     for s in list {
-        let Some(dev) = s
+        let dev = s
             .filename
             .strip_prefix("/dev/")
-            .and_then(|d| block_dev_of(sys, d))
-        else {
+            .and_then(|d| block_dev_of(sys, d));
+        let mut via = Vec::new();
+        let Some(dev) = dev.or_else(|| swap_file_device(sys, u, &s.filename, &mut via)) else {
             continue;
         };
         let o = u.devices.owners(sys, dev);
         if o.has(name) {
-            if o.nearest() == Some(name) {
+            // A swap file holds its filesystem, not the disk: no reference
+            // of its own on the disk's driver.
+            if o.nearest() == Some(name) && via.is_empty() {
                 tally.attributed += 1;
             }
             on.push(s.filename.clone());
@@ -147,9 +371,40 @@ fn swap_areas(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
                 format!("/proc/swaps:{}", s.line),
                 format!("{} {}", s.filename, s.kind),
             ));
+            ev.extend(via);
         }
     }
     t.set("users.swaps", on, ev);
+}
+
+/// The disk a swap file lives on: the device of the mount holding it, or the
+/// devices beneath that mount's source.
+fn swap_file_device(
+    sys: &System,
+    u: &super::Users,
+    file: &str,
+    ev: &mut Vec<Evidence>,
+) -> Option<DevNum> {
+    let mounts = u.storage.mounts(sys).as_ref().ok()?;
+    let m = containing_mount(mounts, file)?;
+    let dev = if m.major != 0 {
+        Some(DevNum {
+            kind: DevKind::Block,
+            major: m.major,
+            minor: m.minor,
+        })
+    } else {
+        u.storage
+            .source_devices(sys, m)
+            .into_iter()
+            .next()
+            .map(|(d, _)| d)
+    }?;
+    ev.push(Evidence::new(
+        format!("/proc/self/mountinfo:{}", m.line),
+        format!("swap file {file} lives on {} ({})", m.mount_point, m.source),
+    ));
+    Some(dev)
 }
 
 /// Loop devices with a backing file on its devices.

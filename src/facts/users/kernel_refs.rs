@@ -1,0 +1,286 @@
+//! References the kernel itself holds on a module, which no process, mount or
+//! device node shows: the default TCP congestion control, the default and the
+//! attached queueing disciplines, NLS tables of mounted filesystems, crypto
+//! algorithms in use. Which module each kind belongs to is data
+//! (`rules/kernel-refs.toml`); every reference found says where it was read.
+
+use super::Tally;
+use crate::facts::system::System;
+use crate::facts::table::{Evidence, FactTable};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefMap {
+    pub congestion_fallback: String,
+    pub qdisc_fallback: String,
+    pub congestion: BTreeMap<String, String>,
+    pub qdiscs: BTreeMap<String, String>,
+    pub nls: BTreeMap<String, String>,
+    pub transports: BTreeMap<String, String>,
+}
+
+pub const SOURCE: &str = include_str!("../../../rules/kernel-refs.toml");
+
+pub fn map() -> &'static RefMap {
+    static MAP: std::sync::OnceLock<RefMap> = std::sync::OnceLock::new();
+    // Embedded and checked by a test: a parse failure is a build defect.
+    MAP.get_or_init(|| toml::from_str(SOURCE).expect("rules/kernel-refs.toml is valid"))
+}
+
+impl RefMap {
+    /// The module of a congestion control, `None` when built in.
+    pub fn congestion_module(&self, cc: &str) -> Option<String> {
+        match self.congestion.get(cc) {
+            Some(m) if m.is_empty() => None,
+            Some(m) => Some(m.clone()),
+            None => Some(format!("tcp_{cc}")),
+        }
+    }
+
+    pub fn qdisc_module(&self, kind: &str) -> Option<String> {
+        match self.qdiscs.get(kind) {
+            Some(m) if m.is_empty() => None,
+            Some(m) => Some(m.clone()),
+            None => Some(format!("sch_{kind}")),
+        }
+    }
+
+    /// The NLS module a mount option names (`iocharset=ascii` → nls_ascii,
+    /// `codepage=437` → nls_cp437).
+    pub fn nls_module(&self, opt: &str, value: &str) -> Option<String> {
+        let table = match opt {
+            "iocharset" => value.to_string(),
+            "codepage" => format!("cp{value}"),
+            _ => return None,
+        };
+        if value.is_empty()
+            || !table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return None;
+        }
+        match self.nls.get(&table) {
+            Some(m) if m.is_empty() => None,
+            Some(m) => Some(m.clone()),
+            None => Some(format!("nls_{}", table.replace('-', "_"))),
+        }
+    }
+}
+
+/// One block of /proc/crypto that names its module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CryptoAlg {
+    pub name: String,
+    pub driver: String,
+    pub module: String,
+    pub refcnt: i64,
+    pub line: usize,
+}
+
+pub fn parse_crypto(text: &str) -> Vec<CryptoAlg> {
+    let mut out = Vec::new();
+    let mut cur: Option<CryptoAlg> = None;
+    for (i, line) in text.lines().enumerate() {
+        let Some((k, v)) = line.split_once(':') else {
+            if let Some(c) = cur.take() {
+                out.push(c);
+            }
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        let c = cur.get_or_insert_with(|| CryptoAlg {
+            name: String::new(),
+            driver: String::new(),
+            module: String::new(),
+            refcnt: 0,
+            line: i + 1,
+        });
+        match k {
+            "name" => c.name = v.to_string(),
+            "driver" => c.driver = v.to_string(),
+            "module" => c.module = v.to_string(),
+            "refcnt" => c.refcnt = v.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    out.extend(cur);
+    out
+}
+
+/// Every source this part reads, named in the accounting.
+pub const CHECKED: [&str; 5] = [
+    "TCP congestion control (sysctl)",
+    "default qdisc (sysctl)",
+    "queueing disciplines (netlink)",
+    "NLS tables and transports of mounts (mount options)",
+    "crypto algorithms (/proc/crypto)",
+];
+
+pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
+    let map = map();
+    let mut refs: Vec<String> = Vec::new();
+    let mut ev: Vec<Evidence> = Vec::new();
+    let mut checked: Vec<String> = Vec::new();
+
+    // Default congestion control: one reference (per namespace; this one).
+    let mut cc_sysctls = Vec::new();
+    let p = "/proc/sys/net/ipv4/tcp_congestion_control";
+    if let Ok(cc) = sys.root.read_attr(p) {
+        checked.push(CHECKED[0].to_string());
+        let cc = cc.trim();
+        if map.congestion_module(cc).as_deref() == Some(name) {
+            refs.push(format!("default TCP congestion control {cc} ({p})"));
+            ev.push(Evidence::new(p, cc));
+            cc_sysctls.push(format!(
+                "net.ipv4.tcp_congestion_control={}",
+                map.congestion_fallback
+            ));
+            tally.attributed += 1;
+        }
+    }
+    t.set("users.congestion_sysctls", cc_sysctls, vec![]);
+
+    // Default qdisc: one reference.
+    let mut dq = Vec::new();
+    let p = "/proc/sys/net/core/default_qdisc";
+    if let Ok(q) = sys.root.read_attr(p) {
+        checked.push(CHECKED[1].to_string());
+        let q = q.trim();
+        if map.qdisc_module(q).as_deref() == Some(name) {
+            refs.push(format!("default qdisc {q} ({p})"));
+            ev.push(Evidence::new(p, q));
+            dq.push(format!("net.core.default_qdisc={}", map.qdisc_fallback));
+            tally.attributed += 1;
+        }
+    }
+    t.set("users.default_qdisc_sysctls", dq, vec![]);
+
+    // Attached qdiscs: one reference each.
+    let (mut root_if, mut ingress_if, mut clsact_if) = (Vec::new(), Vec::new(), Vec::new());
+    if let Ok(Some(view)) = u.network.view(sys) {
+        checked.push(CHECKED[2].to_string());
+        for q in &view.qdiscs {
+            if map.qdisc_module(&q.kind).as_deref() != Some(name) {
+                continue;
+            }
+            let dev = view
+                .links
+                .iter()
+                .find(|l| l.ifindex == q.ifindex)
+                .map(|l| l.name.clone())
+                .unwrap_or_else(|| format!("ifindex {}", q.ifindex));
+            refs.push(format!(
+                "qdisc {} {} on {dev} ({})",
+                q.kind, q.handle, view.source
+            ));
+            ev.push(Evidence::new(
+                &view.source,
+                format!("qdisc {} {} dev {dev}", q.kind, q.handle),
+            ));
+            tally.attributed += 1;
+            let list = match q.kind.as_str() {
+                "ingress" => &mut ingress_if,
+                "clsact" => &mut clsact_if,
+                _ => &mut root_if,
+            };
+            if !list.contains(&dev) {
+                list.push(dev);
+            }
+        }
+    }
+    t.set("users.qdisc_interfaces", root_if, vec![]);
+    t.set("users.ingress_qdisc_interfaces", ingress_if, vec![]);
+    t.set("users.clsact_qdisc_interfaces", clsact_if, vec![]);
+
+    // NLS tables named by the options of mounted filesystems.
+    let mut nls_mounts = Vec::new();
+    if let Ok(mounts) = u.storage.mounts(sys) {
+        checked.push(CHECKED[3].to_string());
+        for m in mounts {
+            for (k, v) in &m.super_options {
+                let transport = map.transports.get(&format!("{}:{k}={v}", m.fs_type));
+                if map.nls_module(k, v).as_deref() == Some(name)
+                    || transport.map(String::as_str) == Some(name)
+                {
+                    refs.push(format!("{k}={v} of {} ({})", m.mount_point, m.fs_type));
+                    ev.push(Evidence::new(
+                        format!("/proc/self/mountinfo:{}", m.line),
+                        format!("{} {} {k}={v}", m.mount_point, m.fs_type),
+                    ));
+                    tally.attributed += 1;
+                    if !nls_mounts.contains(&m.mount_point) {
+                        nls_mounts.push(m.mount_point.clone());
+                    }
+                }
+            }
+        }
+    }
+    t.set("users.nls_mounts", nls_mounts, vec![]);
+
+    // Crypto algorithms: each user of an algorithm (a tfm) holds a reference
+    // on the algorithm and on its module; the registration holds the first
+    // count of refcnt. Inferred from the counts, not from the users.
+    let mut algs = Vec::new();
+    let p = "/proc/crypto";
+    if let Ok(text) = sys.root.read_to_string(p) {
+        checked.push(CHECKED[4].to_string());
+        for a in parse_crypto(&text).into_iter().filter(|a| a.module == name) {
+            let users = a.refcnt - 1;
+            if users > 0 {
+                refs.push(format!(
+                    "crypto {} ({}) in use {users}× (inferred from {p} refcnt {})",
+                    a.name, a.driver, a.refcnt
+                ));
+                ev.push(Evidence::new(
+                    format!("{p}:{}", a.line),
+                    format!("{} {} refcnt {}", a.name, a.driver, a.refcnt),
+                ));
+                tally.attributed += users;
+                algs.push(format!("{} ({})", a.name, a.driver));
+            }
+        }
+    }
+    t.set("users.crypto_algorithms", algs, vec![]);
+    t.set("users.kernel_refs", refs, ev);
+    t.set("users.kernel_refs_checked", checked, vec![]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_map_parses_and_maps() {
+        let m = map();
+        assert_eq!(m.congestion_module("bbr").as_deref(), Some("tcp_bbr"));
+        assert_eq!(m.congestion_module("reno"), None);
+        assert_eq!(m.qdisc_module("clsact").as_deref(), Some("sch_ingress"));
+        assert_eq!(m.qdisc_module("fq_codel").as_deref(), Some("sch_fq_codel"));
+        assert_eq!(m.qdisc_module("pfifo_fast"), None);
+        assert_eq!(
+            m.nls_module("codepage", "437").as_deref(),
+            Some("nls_cp437")
+        );
+        assert_eq!(
+            m.nls_module("iocharset", "iso8859-1").as_deref(),
+            Some("nls_iso8859_1")
+        );
+        assert_eq!(m.nls_module("iocharset", "../x"), None);
+        assert_eq!(m.nls_module("uid", "0"), None);
+        assert_eq!(m.transports["9p:trans=virtio"], "9pnet_virtio");
+    }
+
+    #[test]
+    fn crypto_blocks() {
+        let t = "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 3\n\nname         : crc32c\ndriver       : crc32c-generic\nmodule       : kernel\nrefcnt       : 1\n";
+        let a = parse_crypto(t);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].module, "aesni_intel");
+        assert_eq!(a[0].refcnt, 3);
+        assert_eq!(a[0].line, 1);
+        assert_eq!(a[1].line, 6);
+    }
+}

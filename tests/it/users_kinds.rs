@@ -1,0 +1,629 @@
+//! Users that have no driver link in sysfs, one class at a time: interfaces
+//! of rtnetlink link kinds, namespaces not inspected, kernel references.
+//! Hand-built trees stand for cases a test kernel will not produce on demand.
+
+use crate::common::*;
+
+fn dummy_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("dummy", &[]).dep("veth", &[]);
+    env.alias("rtnl-link-dummy", "dummy")
+        .alias("rtnl-link-veth", "veth");
+    env.idle("dummy").idle("veth");
+    env.virtual_iface("dummy0", true);
+    env
+}
+
+const LINKS_HEAD: &str = "netns\tnet:[4026531840]\nlink\t1\tlo\t\t\t\n";
+
+#[test]
+fn dummy_interface_recorded_by_netlink_is_caution_with_delete_step() {
+    let env = dummy_env();
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.has("interfaces-vanish"));
+    assert!(!c.has("idle") || c.verdict() != "safe");
+    assert!(!c.has("interface-kinds-unread"));
+    assert_eq!(c.list("/users/interfaces"), vec!["dummy0"]);
+    assert_eq!(c.list("/users/up_interfaces"), vec!["dummy0"]);
+    assert!(
+        c.commands()
+            .contains(&"ip link delete dev dummy0".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    // The evidence names the alias and the recorded kind.
+    let why = c.why();
+    assert!(why.contains("rtnl-link-dummy"), "{why}");
+    // veth provides no interface here: it stays safe.
+    let v = check1(&env, "veth");
+    assert_eq!(v.verdict(), "safe", "{}", v.why());
+}
+
+#[test]
+fn interface_names_are_quoted_in_delete_steps() {
+    let env = dummy_env();
+    env.virtual_iface("d$x", false);
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\nlink\t4\td$x\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert!(
+        c.commands()
+            .contains(&"ip link delete dev 'd$x'".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn without_recorded_kinds_an_unowned_interface_is_not_safe() {
+    let env = dummy_env();
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.has("interface-kinds-unread"));
+    assert!(c.why().contains("dummy0"), "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"ip -details link show dev dummy0".to_string())
+    );
+}
+
+#[test]
+fn unowned_interfaces_do_not_concern_modules_without_link_kinds() {
+    let mut env = dummy_env();
+    env.dep("sctp", &[]);
+    env.idle("sctp");
+    let c = check1(&env, "sctp");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+    assert!(!c.has("interface-kinds-unread"));
+}
+
+#[test]
+fn recorded_kind_of_another_module_leaves_this_one_safe() {
+    let env = dummy_env();
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "veth");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+    assert!(!c.has("interface-kinds-unread"));
+    assert!(!c.has("interfaces-vanish"));
+}
+
+#[test]
+fn veth_with_peer_in_a_container_is_danger() {
+    let env = dummy_env();
+    env.virtual_iface("veth0", true);
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\nlink\t5\tveth0\tveth\t\t1\n"),
+    );
+    let c = check1(&env, "veth");
+    assert_eq!(c.verdict(), "danger", "{}", c.why());
+    assert!(c.has("peer-in-other-namespace"));
+    assert_eq!(c.list("/users/interfaces"), vec!["veth0"]);
+    // dummy's own interface has no peer elsewhere.
+    let d = check1(&env, "dummy");
+    assert!(!d.has("peer-in-other-namespace"));
+}
+
+#[test]
+fn a_bridge_over_a_dummy_goes_with_it() {
+    let env = dummy_env();
+    env.virtual_iface("br0", true);
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    env.symlink("/sys/devices/virtual/net/dummy0/upper_br0", "../br0");
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\tbridge\t\nlink\t4\tbr0\tbridge\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.list("/users/interfaces"), vec!["br0", "dummy0"]);
+}
+
+#[test]
+fn other_network_namespaces_are_named_not_ignored() {
+    let env = dummy_env();
+    env.write("/kmod-doctor-snapshot/links.tsv", LINKS_HEAD);
+    // dummy0 exists but is not in the record: remove it from sysfs too.
+    env.remove("/sys/class/net/dummy0");
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/4242/ns/net", "net:[4026532999]");
+    env.write("/run/netns/blue", "");
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.has("other-netns-not-inspected"));
+    let why = c.why();
+    assert!(why.contains("net:[4026532999] (pid 4242)"), "{why}");
+    assert!(why.contains("/run/netns/blue"), "{why}");
+    assert!(c.commands().contains(&"lsns --type net".to_string()));
+}
+
+#[test]
+fn a_single_namespace_leaves_an_unused_kind_safe() {
+    let env = dummy_env();
+    env.write("/kmod-doctor-snapshot/links.tsv", LINKS_HEAD);
+    env.remove("/sys/class/net/dummy0");
+    env.symlink("/proc/1/ns/net", "net:[4026531840]");
+    env.symlink("/proc/77/ns/net", "net:[4026531840]");
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "safe", "{}", c.why());
+    assert!(!c.has("other-netns-not-inspected"));
+}
+
+#[test]
+fn bonding_masters_is_not_an_interface() {
+    let mut env = TestEnv::new();
+    env.dep("bonding", &[]);
+    env.alias("rtnl-link-bond", "bonding");
+    env.idle("bonding");
+    env.write("/sys/class/net/bonding_masters", "bond0\n");
+    env.virtual_iface("bond0", true);
+    env.mkdir("/sys/devices/virtual/net/bond0/bonding");
+    let c = check1(&env, "bonding");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert!(c.unchecked().is_empty(), "{:?}", c.unchecked());
+    assert_eq!(c.list("/users/interfaces"), vec!["bond0"]);
+}
+
+#[test]
+fn a_malformed_links_record_names_file_and_line() {
+    let env = dummy_env();
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        "netns\tnet:[1]\nlink\tNaN\tdummy0\tdummy\t\t\n",
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "unknown", "{}", c.why());
+    assert!(
+        c.unchecked()
+            .contains(&"interface-kinds-unread".to_string()),
+        "{:?}",
+        c.unchecked()
+    );
+    let why = c.why();
+    assert!(why.contains("links.tsv") && why.contains("line 2"), "{why}");
+}
+
+/// The live read for real: in a fresh network namespace with a veth pair and
+/// a bridge (built into most kernels), `snapshot` records their kinds from
+/// netlink. Skipped where namespaces or these kinds cannot be made.
+#[test]
+fn snapshot_records_link_kinds_read_from_netlink() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "ip link add kdv0 type veth peer name kdv1 && ip link add kdbr0 type bridge \
+         && ip link set kdv0 master kdbr0 && ip link set kdbr0 up \
+         && exec {:?} snapshot --dir {:?} veth",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let r = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output();
+    let Ok(r) = r else {
+        eprintln!("unshare missing: skipped");
+        return;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "no network namespace with veth/bridge here: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return;
+    }
+    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
+    let kind_of = |name: &str| {
+        tsv.lines()
+            .find(|l| l.split('\t').nth(2) == Some(name))
+            .map(|l| l.split('\t').map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("{name} not in {tsv}"))
+    };
+    assert_eq!(kind_of("kdv0")[3], "veth");
+    assert_eq!(kind_of("kdv0")[4], "bridge", "port kind: {tsv}");
+    assert_eq!(kind_of("kdv1")[3], "veth");
+    assert_eq!(kind_of("kdbr0")[3], "bridge");
+    assert_eq!(kind_of("lo")[3], "");
+    assert!(tsv.lines().any(|l| l.starts_with("netns\tnet:[")), "{tsv}");
+}
+
+// ------------------------------------ device nodes without a driver link
+
+fn nvidia_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("nvidia", &[]).dep("nvidia_uvm", &["nvidia"]);
+    env.loaded("nvidia_uvm", 1, "-", "Live")
+        .loaded("nvidia", 2, "nvidia_uvm,", "Live");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n  1 mem\n195 nvidia-frontend\n236 nvidia-uvm\n\nBlock devices:\n",
+    );
+    env.process_holding(4100, "python3", None, 7, "nvidia-uvm", 'c', 236, 0);
+    env.process_holding(
+        900,
+        "nvidia-persiste",
+        Some("nvidia-persistenced.service"),
+        3,
+        "nvidiactl",
+        'c',
+        195,
+        255,
+    );
+    env
+}
+
+#[test]
+fn nvidia_nodes_name_their_processes_through_proc_devices() {
+    let env = nvidia_env();
+    let uvm = check1(&env, "nvidia_uvm");
+    assert!(uvm.has("process-users"), "{}", uvm.why());
+    let procs = uvm.list("/users/processes").join("\n");
+    assert!(procs.contains("pid 4100 (python3"), "{procs}");
+    assert!(!procs.contains("persiste"), "{procs}");
+    assert_eq!(uvm.list("/users/pids"), vec!["4100"]);
+    let nv = check1(&env, "nvidia");
+    let procs = nv.list("/users/processes").join("\n");
+    assert!(procs.contains("nvidia-persiste"), "{procs}");
+    assert!(!procs.contains("python3"), "{procs}");
+    assert_eq!(nv.list("/users/units"), vec!["nvidia-persistenced.service"]);
+    assert!(nv.why().contains("195 nvidia-frontend"), "{}", nv.why());
+}
+
+#[test]
+fn misc_device_without_driver_link_is_tied_by_name() {
+    let mut env = TestEnv::new();
+    env.dep("zfs", &[]).loaded("zfs", 1, "-", "Live");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n 10 misc\n\nBlock devices:\n",
+    );
+    env.class_device("misc", "zfs", "virtual/misc/zfs");
+    env.symlink("/sys/dev/char/10:249", "../../devices/virtual/misc/zfs");
+    env.process_holding(77, "zed", Some("zfs-zed.service"), 5, "zfs", 'c', 10, 249);
+    let c = check1(&env, "zfs");
+    assert!(c.has("process-users"), "{}", c.why());
+    assert_eq!(c.list("/users/units"), vec!["zfs-zed.service"]);
+    // Another misc device is not zfs's.
+    let mut env = TestEnv::new();
+    env.dep("zfs", &[]).loaded("zfs", 1, "-", "Live");
+    env.class_device("misc", "kvm", "virtual/misc/kvm");
+    env.symlink("/sys/dev/char/10:232", "../../devices/virtual/misc/kvm");
+    env.process_holding(78, "qemu", None, 5, "kvm", 'c', 10, 232);
+    let c = check1(&env, "zfs");
+    assert!(c.list("/users/processes").is_empty(), "{}", c.why());
+}
+
+// ------------------------------------------ references the kernel holds
+
+#[test]
+fn default_congestion_control_is_attributed_and_released_by_sysctl() {
+    let mut env = TestEnv::new();
+    env.dep("tcp_bbr", &[]).loaded("tcp_bbr", 3, "-", "Live");
+    env.write("/proc/sys/net/ipv4/tcp_congestion_control", "bbr\n");
+    let c = check1(&env, "tcp_bbr");
+    assert!(c.has("kernel-references"), "{}", c.why());
+    // 3 references: 1 the default, 2 left (sockets using bbr do not show).
+    let v = &c.json;
+    assert_eq!(v["module_info"]["unexplained_refs"], 2);
+    assert_eq!(v["users"]["attributed_refs"], 1);
+    let why = c.why();
+    assert!(
+        why.contains("/proc/sys/net/ipv4/tcp_congestion_control"),
+        "{why}"
+    );
+    // The remainder names what was checked.
+    assert!(why.contains("TCP congestion control (sysctl)"), "{why}");
+}
+
+#[test]
+fn qdiscs_from_netlink_are_attributed_with_their_release() {
+    let mut env = TestEnv::new();
+    env.dep("sch_ingress", &[])
+        .loaded("sch_ingress", 2, "-", "Live");
+    env.dep("sch_fq", &[]).loaded("sch_fq", 2, "-", "Live");
+    env.class_device("net", "eth0", "pci0000:00/0000:00:03.0/net/eth0");
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        "netns\tnet:[1]\nlink\t1\tlo\t\t\t\nlink\t2\teth0\t\t\t\n\
+         qdisc\t2\tclsact\tffff:\nqdisc\t2\tingress\tffff:\nqdisc\t2\tfq\t8001:\n",
+    );
+    env.write("/proc/sys/net/core/default_qdisc", "fq\n");
+    let c = check1(&env, "sch_ingress");
+    let v = &c.json;
+    assert_eq!(v["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"tc qdisc del dev eth0 clsact".to_string()),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"tc qdisc del dev eth0 ingress".to_string()),
+        "{cmds:?}"
+    );
+    let f = check1(&env, "sch_fq");
+    let v = &f.json;
+    assert_eq!(v["module_info"]["unexplained_refs"], 0, "{}", f.why());
+    let cmds = f.commands();
+    assert!(
+        cmds.contains(&"tc qdisc del dev eth0 root".to_string()),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"sysctl -w net.core.default_qdisc=pfifo_fast".to_string()),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn nls_tables_of_a_vfat_mount_are_attributed() {
+    let mut env = TestEnv::new();
+    env.dep("nls_cp437", &[])
+        .loaded("nls_cp437", 1, "-", "Live");
+    env.dep("nls_ascii", &[])
+        .loaded("nls_ascii", 1, "-", "Live");
+    env.dep("nls_utf8", &[]).idle("nls_utf8");
+    env.append(
+        "/proc/self/mountinfo",
+        "27 22 254:16 / /boot/efi rw,relatime - vfat /dev/vdb rw,fmask=0022,dmask=0022,codepage=437,iocharset=ascii,shortname=mixed,utf8,errors=remount-ro",
+    );
+    for m in ["nls_cp437", "nls_ascii"] {
+        let c = check1(&env, m);
+        assert!(c.has("kernel-references"), "{m}: {}", c.why());
+        assert!(!c.has("unexplained-refs"), "{m}: {}", c.why());
+        assert!(
+            c.commands().contains(&"umount -- /boot/efi".to_string()),
+            "{m}: {:?}",
+            c.commands()
+        );
+    }
+    let u = check1(&env, "nls_utf8");
+    assert!(!u.has("kernel-references"), "{}", u.why());
+}
+
+#[test]
+fn crypto_users_are_inferred_from_refcnt() {
+    let mut env = TestEnv::new();
+    env.dep("aesni_intel", &[])
+        .loaded("aesni_intel", 3, "-", "Live");
+    env.write(
+        "/proc/crypto",
+        "name         : xts(aes)\ndriver       : xts-aes-aesni\nmodule       : aesni_intel\nrefcnt       : 3\n\n\
+         name         : aes\ndriver       : aes-aesni\nmodule       : aesni_intel\nrefcnt       : 2\n\n\
+         name         : sha256\ndriver       : sha256-generic\nmodule       : kernel\nrefcnt       : 9\n",
+    );
+    let c = check1(&env, "aesni_intel");
+    let v = &c.json;
+    assert_eq!(v["users"]["attributed_refs"], 3, "{}", c.why());
+    assert_eq!(v["module_info"]["unexplained_refs"], 0);
+    assert!(c.why().contains("inferred"), "{}", c.why());
+}
+
+// ------------------------------------------- filesystems by their source
+
+/// virtio_blk loaded (one reference per open disk) with disks `names`
+/// (major 254, minor 16·i) on virtio devices, as sysfs links them.
+fn disks_env(names: &[&str], refcnt: i64) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("virtio_blk", &[])
+        .dep("btrfs", &[])
+        .dep("overlay", &[]);
+    env.loaded("virtio_blk", refcnt, "-", "Live");
+    env.loaded("btrfs", 1, "-", "Live")
+        .alias("fs-btrfs", "btrfs");
+    env.write(
+        "/proc/devices",
+        "Character devices:\n  1 mem\n\nBlock devices:\n254 virtblk\n",
+    );
+    for (i, n) in names.iter().enumerate() {
+        let dev = format!("virtio{}", i + 3);
+        env.bound_device(
+            "virtio_blk",
+            "virtio",
+            "virtio_blk",
+            &format!("pci0000:00/0000:00:0{}.0", i + 5),
+            &dev,
+        );
+        let dir = format!("pci0000:00/0000:00:0{}.0/{dev}/block/{n}", i + 5);
+        env.class_device("block", n, &dir);
+        let num = format!("254:{}", 16 * i);
+        env.write(&format!("/sys/devices/{dir}/dev"), &format!("{num}\n"));
+        env.symlink(
+            &format!("/sys/dev/block/{num}"),
+            &format!("../../devices/{dir}"),
+        );
+    }
+    env
+}
+
+#[test]
+fn btrfs_root_on_the_checked_disk_driver_is_critical() {
+    let env = disks_env(&["vda", "vdb"], 2);
+    // / is btrfs on vda+vdb: mountinfo shows the anonymous 0:27.
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 0:27 /@ / rw,relatime shared:1 - btrfs /dev/vda rw,space_cache=v2,subvolid=256,subvol=/@\n",
+    );
+    for d in ["vda", "vdb"] {
+        env.symlink(
+            &format!("/sys/fs/btrfs/0f1e-uuid/devices/{d}"),
+            &format!(
+                "../../../../devices/pci0000:00/0000:00:0{}.0/virtio{}/block/{d}",
+                if d == "vda" { 5 } else { 6 },
+                if d == "vda" { 3 } else { 4 }
+            ),
+        );
+    }
+    env.mkdir("/sys/fs/btrfs/features");
+    let c = check1(&env, "virtio_blk");
+    assert!(c.has("critical-mounts"), "{}", c.why());
+    assert_eq!(c.list("/users/critical_mounts"), vec!["/"]);
+    // Both member devices hold a reference: nothing unexplained.
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert!(
+        c.why().contains("/sys/fs/btrfs/0f1e-uuid/devices/vdb"),
+        "{}",
+        c.why()
+    );
+}
+
+#[test]
+fn btrfs_on_another_driver_disk_is_not_this_drivers() {
+    let env = disks_env(&["vda"], 0);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 254:0 / / rw - ext4 /dev/vda rw\n30 22 0:27 / /data rw - btrfs /dev/sdb rw\n",
+    );
+    env.mkdir("/sys/fs/btrfs/aa-uuid/devices/sdb");
+    let c = check1(&env, "virtio_blk");
+    assert_eq!(c.list("/users/mounts"), vec!["/"]);
+}
+
+#[test]
+fn overlay_on_a_lost_filesystem_goes_too() {
+    let env = disks_env(&["vda", "vdb"], 1);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n\
+         30 22 254:16 / /srv rw - ext4 /dev/vdb rw\n\
+         31 22 0:40 / /var/lib/app/merged rw - overlay overlay rw,lowerdir=/srv/lower,upperdir=/srv/upper,workdir=/srv/work\n\
+         32 22 0:41 / /other rw - overlay overlay rw,lowerdir=/opt/lower,upperdir=/opt/upper,workdir=/opt/work\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert_eq!(
+        c.list("/users/mounts"),
+        vec!["/var/lib/app/merged", "/srv"],
+        "{}",
+        c.why()
+    );
+    // Deepest first: the overlay is unmounted before /srv.
+    let cmds = c.commands();
+    let a = cmds
+        .iter()
+        .position(|x| x == "umount -- /var/lib/app/merged");
+    let b = cmds.iter().position(|x| x == "umount -- /srv");
+    assert!(a.is_some() && b.is_some() && a < b, "{cmds:?}");
+}
+
+#[test]
+fn swap_file_on_the_drivers_disk_is_active_swap() {
+    let env = disks_env(&["vda", "vdb"], 1);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 254:16 / /srv rw - ext4 /dev/vdb rw\n",
+    );
+    env.append(
+        "/proc/swaps",
+        "/srv/swapfile                           file\t1048572\t\t0\t\t-2",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert!(c.has("active-swap"), "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"swapoff -- /srv/swapfile".to_string())
+    );
+    assert!(
+        c.why().contains("swap file /srv/swapfile lives on /srv"),
+        "{}",
+        c.why()
+    );
+    // A swap file on another disk is not this driver's.
+    let env = disks_env(&["vda"], 0);
+    env.append(
+        "/proc/swaps",
+        "/swapfile                               file\t1048572\t\t0\t\t-2",
+    );
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert!(!c.has("active-swap"), "{}", c.why());
+}
+
+#[test]
+fn mapper_name_leads_to_the_disk_beneath() {
+    let env = disks_env(&["vda"], 1);
+    // /dev/mapper/vg-data is dm-0 on vda; mountinfo shows 0:50 (a bind of it, say).
+    env.write("/sys/block/dm-0/dm/name", "vg-data\n");
+    env.write("/sys/class/block/dm-0/dev", "253:0\n");
+    env.mkdir("/sys/devices/virtual/block/dm-0/slaves");
+    env.symlink("/sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
+    env.symlink(
+        "/sys/devices/virtual/block/dm-0/slaves/vda",
+        "../../../../pci0000:00/0000:00:05.0/virtio3/block/vda",
+    );
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 0:50 / /data rw - xfs /dev/mapper/vg-data rw\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert_eq!(c.list("/users/mounts"), vec!["/data"], "{}", c.why());
+}
+
+#[test]
+fn ninep_transport_of_a_mount_is_attributed() {
+    let mut env = TestEnv::new();
+    env.dep("9pnet_virtio", &[])
+        .loaded("9pnet_virtio", 1, "-", "Live");
+    env.dep("9pnet_rdma", &[]).idle("9pnet_rdma");
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 0:60 / /mnt/host rw - 9p hostshare rw,access=client,trans=virtio",
+    );
+    let c = check1(&env, "9pnet_virtio");
+    assert!(c.has("kernel-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert!(c.commands().contains(&"umount -- /mnt/host".to_string()));
+    let r = check1(&env, "9pnet_rdma");
+    assert_eq!(r.verdict(), "safe", "{}", r.why());
+}
+
+// --------------------------- library modules owning their holders' devices
+
+#[test]
+fn a_mounted_nvme_namespace_pins_nvme_core_inferred() {
+    let mut env = TestEnv::new();
+    env.dep("nvme_core", &[]).dep("nvme", &["nvme_core"]);
+    env.loaded("nvme", 0, "-", "Live")
+        .loaded("nvme_core", 2, "nvme,", "Live");
+    env.bound_device("nvme", "pci", "nvme", "pci0000:00", "0000:01:00.0");
+    let dir = "pci0000:00/0000:01:00.0/nvme/nvme0/nvme0n1";
+    env.class_device("block", "nvme0n1", dir);
+    env.write(&format!("/sys/devices/{dir}/dev"), "259:0\n");
+    env.symlink("/sys/dev/block/259:0", &format!("../../devices/{dir}"));
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 259:0 / /var/lib/data rw - ext4 /dev/nvme0n1 rw",
+    );
+    let core = check1(&env, "nvme_core");
+    assert_eq!(
+        core.list("/users/mounts"),
+        vec!["/var/lib/data"],
+        "{}",
+        core.why()
+    );
+    assert_eq!(
+        core.json["module_info"]["unexplained_refs"],
+        0,
+        "{}",
+        core.why()
+    );
+    assert!(
+        core.why().contains("inferred: nvme's devices"),
+        "{}",
+        core.why()
+    );
+    // nvme loses the disk too, but holds no reference for it.
+    let nvme = check1(&env, "nvme");
+    assert_eq!(nvme.list("/users/mounts"), vec!["/var/lib/data"]);
+    assert!(nvme.has("mounted-filesystems"), "{}", nvme.why());
+    assert_eq!(nvme.json["users"]["attributed_refs"], 0, "{}", nvme.why());
+}
