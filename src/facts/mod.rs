@@ -7,6 +7,7 @@ pub mod keys;
 pub mod module;
 pub mod name;
 pub mod parse;
+pub mod removal;
 pub mod resolve;
 pub mod system;
 pub mod table;

@@ -2,7 +2,7 @@
 //! references, holders), what the module tree says (builtin, known,
 //! dependencies), what modprobe.d would do, and what it drives.
 
-use super::parse::proc_modules::{ModState, ModuleEntry};
+use super::parse::proc_modules::ModuleEntry;
 use super::resolve::{Resolved, Via};
 use super::system::System;
 use super::table::{Evidence, FactTable};
@@ -89,6 +89,7 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
         loaded_facts(sys, name, entry, &sysfs, t);
     }
     config_facts(sys, name, t);
+    super::removal::gather(sys, name, t);
 }
 
 fn proc_line(e: &ModuleEntry) -> Evidence {
@@ -467,56 +468,19 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
     t.set("module.removal_order", order, ev);
 }
 
-/// What `modprobe -r` takes out besides the module: its softdep post modules
-/// before it, and afterwards every dependency whose last user is gone, as kmod
-/// does (it skips dependencies still in use without complaint).
+/// What `modprobe -r` takes out besides the module, computed as kmod does
+/// (see [`super::removal`]).
 fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
-    let mods = table(sys);
-    let deps: Vec<String> = match sys.moddep() {
-        Ok(d) => match d.get(name) {
-            Some(e) => e.deps.clone(),
-            None => holder_graph_deps(sys, name)
-                .map(|(d, _)| d)
-                .unwrap_or_default(),
-        },
-        Err(e) => {
-            t.unread("module.would_also_remove", e.clone());
-            return;
-        }
-    };
-    let conf = sys.modprobe_conf();
-    let (pre, post) = conf
-        .softdeps(name)
-        .map(|(a, b, _)| (a, b))
-        .unwrap_or_default();
-    let mut removed: BTreeSet<String> = BTreeSet::from([name.to_string()]);
-    let mut out = Vec::new();
-    let mut candidates: Vec<String> = post.iter().rev().cloned().collect();
-    candidates.extend(deps.iter().cloned());
-    candidates.extend(pre.iter().rev().cloned());
-    // Repeat until stable: removing one dependency can free the next.
-    loop {
-        let mut changed = false;
-        for c in &candidates {
-            if removed.contains(c) {
-                continue;
-            }
-            let Some(e) = mods(c.as_str()) else {
-                continue;
-            };
-            let from_removed = e.holders.iter().filter(|h| removed.contains(*h)).count() as i64;
-            let others = e.holders.iter().any(|h| !removed.contains(h));
-            let free = e.refcount.is_some_and(|r| r - from_removed <= 0);
-            if free && !others && !e.permanent && e.state == ModState::Live {
-                removed.insert(c.clone());
-                out.push(c.clone());
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+    if let Err(e) = sys.moddep() {
+        t.unread("module.would_also_remove", e.clone());
+        return;
     }
+    let mods = table(sys);
+    let out: Vec<String> = super::removal::removal_set(sys, name)
+        .into_iter()
+        .filter(|m| m.module != name && m.command.is_none())
+        .map(|m| m.module)
+        .collect();
     let ev = out
         .iter()
         .filter_map(|m| mods(m.as_str()).map(proc_line))
@@ -528,23 +492,23 @@ fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
     let conf = sys.modprobe_conf();
     let origin_ev =
         |o: &super::parse::modprobe_d::Origin, v: &str| vec![Evidence::new(o.to_string(), v)];
-    match conf.remove_command(name) {
+    match super::removal::remove_command(conf, name) {
         Some((cmd, o)) => t.set("module.remove_command", cmd, origin_ev(o, cmd)),
         None => t.set("module.remove_command", "", vec![]),
     }
-    match conf.install_command(name) {
+    match super::removal::install_command(conf, name) {
         Some((cmd, o)) => t.set("module.install_command", cmd, origin_ev(o, cmd)),
         None => t.set("module.install_command", "", vec![]),
     }
-    match conf.softdeps(name) {
+    match super::removal::softdeps(conf, name) {
         Some((pre, post, o)) => {
             let text = format!(
                 "softdep {name} pre: {} post: {}",
                 pre.join(" "),
                 post.join(" ")
             );
-            t.set("module.softdep_pre", pre, origin_ev(o, &text));
-            t.set("module.softdep_post", post, origin_ev(o, &text));
+            t.set("module.softdep_pre", pre.to_vec(), origin_ev(o, &text));
+            t.set("module.softdep_post", post.to_vec(), origin_ev(o, &text));
         }
         None => {
             t.set("module.softdep_pre", Vec::<String>::new(), vec![]);
@@ -557,6 +521,19 @@ fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
             true,
             origin_ev(o, &format!("blacklist {name}")),
         ),
+        None if super::removal::cmdline_blacklist(sys)
+            .iter()
+            .any(|b| b == name) =>
+        {
+            t.set(
+                "module.blacklisted",
+                true,
+                vec![Evidence::new(
+                    "/proc/cmdline",
+                    format!("modprobe.blacklist= names {name}"),
+                )],
+            )
+        }
         None => t.set("module.blacklisted", false, vec![]),
     }
 }

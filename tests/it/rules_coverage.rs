@@ -28,6 +28,7 @@ const COVERED: &[&str] = &[
     "no-kernel-config",
     "softdeps",
     "install-command",
+    "outside-index",
     "blacklisted",
     "kernel-tainted",
     "module-tainted",
@@ -1076,4 +1077,29 @@ fn quiet_unexplained_refs() {
     assert_eq!(c.json["module_info"]["unexplained_refs"], 0);
     // Holders explain references too.
     quiet(&check1(&bridge_env(), "bridge"), "unexplained-refs");
+}
+
+#[test]
+fn fires_outside_index() {
+    let mut env = TestEnv::new();
+    env.idle("stray");
+    let c = check1(&env, "stray");
+    fires(&c, "outside-index");
+    assert!(
+        c.commands().contains(&"rmmod stray".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_outside_index() {
+    let c = check1(&idle_env("dummy"), "dummy");
+    quiet(&c, "outside-index");
+    assert!(
+        c.commands()
+            .contains(&"modprobe --remove dummy".to_string()),
+        "{:?}",
+        c.commands()
+    );
 }
