@@ -4,12 +4,13 @@
 
 use super::CmdError;
 use crate::facts::resolve::{Resolved, Via};
-use crate::facts::{Host, System, name, resolve};
+use crate::facts::{Host, System, name, removal, resolve};
 use crate::root::Root;
 use crate::rules::RuleSet;
 use crate::verdict::picture::{self, Picture};
 use crate::verdict::scan::{self, Scan};
-use crate::verdict::{self, Report};
+use crate::verdict::{self, Report, Verdict};
+use crate::verdict::{Consequence, Finding, NextStep, RemovalMember};
 
 pub struct Pipeline<'r> {
     host: Host<'r>,
@@ -41,7 +42,9 @@ impl<'r> Pipeline<'r> {
         for q in &valid {
             for r in &resolve::resolve(&self.host.sys, q) {
                 if seen.insert(r.name.clone()) {
-                    out.push(self.judge(r));
+                    let mut rep = self.judge_removal(r);
+                    self.judge_steps(&mut rep);
+                    out.push(rep);
                 }
             }
         }
@@ -51,6 +54,196 @@ impl<'r> Pipeline<'r> {
     /// Facts, rules and verdict for one resolved module.
     pub fn judge(&self, r: &Resolved) -> Report {
         verdict::evaluate(self.rules, &self.host.gather(r))
+    }
+
+    /// The report for what removing the module does: its own findings, plus
+    /// those (caution and worse) of every other module its removal takes,
+    /// each attributed to that module; the verdict is the worst of them.
+    pub fn judge_removal(&self, r: &Resolved) -> Report {
+        let mut rep = self.judge(r);
+        let set = removal::removal_set(&self.host.sys, &rep.module);
+        let mut folded: Vec<Finding> = Vec::new();
+        for m in &set {
+            let verdict = if m.module == rep.module {
+                rep.verdict
+            } else {
+                let sub = self.judge(&Resolved::direct(&m.module, Via::Name));
+                let how = match m.reason.of() {
+                    Some(of) => format!("{} of {of}", m.reason.as_str()),
+                    None => m.reason.as_str().to_string(),
+                };
+                for f in sub.findings.into_iter().filter(folds) {
+                    folded.push(Finding {
+                        message: format!(
+                            "{} goes too ({how}, removed by the same command): {}",
+                            m.module, f.message
+                        ),
+                        caused_by: Some(m.module.clone()),
+                        ..f
+                    });
+                }
+                sub.verdict
+            };
+            rep.removal.push(RemovalMember {
+                module: m.module.clone(),
+                reason: m.reason.as_str().to_string(),
+                of: m.reason.of().map(str::to_string),
+                command: m.command.clone(),
+                verdict,
+            });
+        }
+        let worst = folded
+            .iter()
+            .filter_map(|f| f.verdict)
+            .max_by_key(|v| v.rank());
+        if let Some(w) = worst
+            && matches!(
+                rep.verdict,
+                Verdict::Safe | Verdict::Caution | Verdict::Danger | Verdict::Unknown
+            )
+            && w.rank() > rep.verdict.rank()
+        {
+            rep.verdict = w;
+            rep.headline = format!(
+                "{} (through {} that the same command removes)",
+                w.headline(),
+                names_causing(&folded, w)
+            );
+        }
+        rep.findings.extend(folded);
+        rep.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        rep
+    }
+
+    /// Gives every step that removes, stops or unmounts something its own
+    /// verdict and consequences; a step that takes something critical is
+    /// marked, the preparation its own report asks for goes before it, and
+    /// the headline says so.
+    pub fn judge_steps(&self, rep: &mut Report) {
+        let steps = std::mem::take(&mut rep.next_steps);
+        let mut out: Vec<NextStep> = Vec::new();
+        let mut critical: Vec<String> = Vec::new();
+        // Each judged step is a whole removal judged again; a plan longer
+        // than this keeps its later steps unjudged rather than take minutes.
+        const JUDGED_STEPS: usize = 24;
+        let mut judged = 0usize;
+        // Modules an earlier step already removes (a set: plans can be long).
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for mut s in steps {
+            let mut before: Vec<NextStep> = Vec::new();
+            let target = removal_target(&s.command).map(|(t, m)| (t, m.to_string()));
+            // A holder an earlier step already takes needs no step of its own.
+            if let Some((_, m)) = &target
+                && m != &rep.module
+                && taken.contains(m)
+            {
+                continue;
+            }
+            if target.is_some() {
+                judged += 1;
+                if judged > JUDGED_STEPS {
+                    out.push(s);
+                    continue;
+                }
+            }
+            match target {
+                Some((tool, m)) => {
+                    let m = m.as_str();
+                    let sub = if m == rep.module && tool == Tool::Modprobe {
+                        None
+                    } else {
+                        let r = Resolved::direct(m, Via::Name);
+                        Some(if tool == Tool::Modprobe {
+                            self.judge_removal(&r)
+                        } else {
+                            self.judge(&r)
+                        })
+                    };
+                    let sub = sub.as_ref().unwrap_or(rep);
+                    // A holder modprobe cannot find is removed with rmmod.
+                    if tool == Tool::Modprobe
+                        && sub.module_info.modprobe_finds == Some(false)
+                        && m != rep.module
+                    {
+                        s.command = format!("rmmod {}", crate::shell::shell_quote(m));
+                    }
+                    s.verdict = Some(if tool == Tool::Rmmod {
+                        rmmod_verdict(sub)
+                    } else {
+                        sub.verdict
+                    });
+                    s.removes = if tool == Tool::Rmmod {
+                        vec![m.to_string()]
+                    } else {
+                        sub.removal.iter().map(|x| x.module.clone()).collect()
+                    };
+                    s.consequences = sub
+                        .findings
+                        .iter()
+                        .filter(|f| folds(f))
+                        .map(|f| Consequence {
+                            module: f.caused_by.clone().unwrap_or_else(|| sub.module.clone()),
+                            rule: f.rule.clone(),
+                            severity: f.severity,
+                            verdict: f.verdict,
+                            message: f.message.clone(),
+                        })
+                        .collect();
+                    if m != rep.module && sub.verdict == Verdict::Danger {
+                        before = sub
+                            .next_steps
+                            .iter()
+                            .filter(|p| {
+                                removal_target(&p.command).is_none()
+                                    && !p.command.starts_with("modprobe --dry-run")
+                                    && !out.iter().any(|o| o.command == p.command)
+                            })
+                            .map(|p| {
+                                let mut p = p.clone();
+                                p.why = format!("Before `{}`: {}", s.command, p.why);
+                                p
+                            })
+                            .collect();
+                    }
+                }
+                None if is_acting(&s.command) => {
+                    s.verdict = Some(Verdict::Caution);
+                    if let Some(f) = s
+                        .rule
+                        .as_ref()
+                        .and_then(|id| rep.findings.iter().find(|f| &f.rule == id))
+                    {
+                        s.consequences.push(Consequence {
+                            module: f.caused_by.clone().unwrap_or_else(|| rep.module.clone()),
+                            rule: f.rule.clone(),
+                            severity: f.severity,
+                            verdict: f.verdict,
+                            message: f.message.clone(),
+                        });
+                    }
+                }
+                None => {}
+            }
+            if s.verdict == Some(Verdict::Danger)
+                && s.command != format!("modprobe --remove {}", rep.module)
+            {
+                s.critical = true;
+                let what = s
+                    .consequences
+                    .iter()
+                    .find(|c| c.verdict == Some(Verdict::Danger))
+                    .map(|c| format!("{} ({})", c.rule, c.module))
+                    .unwrap_or_else(|| "something critical".into());
+                critical.push(format!("`{}` takes {what}", s.command));
+            }
+            taken.extend(s.removes.iter().cloned());
+            out.extend(before);
+            out.push(s);
+        }
+        if !critical.is_empty() && rep.verdict == Verdict::Blocked {
+            rep.headline = format!("{}; freeing it: {}", rep.headline, critical.join("; "));
+        }
+        rep.next_steps = out;
     }
 
     /// Every loaded module, straight from /proc/modules.
@@ -80,5 +273,72 @@ impl<'r> Pipeline<'r> {
 
     pub fn pictures(&self, reports: &[Report]) -> Vec<Option<Picture>> {
         picture::for_reports(&self.host.sys, reports)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Modprobe,
+    Rmmod,
+}
+
+/// The module a step removes: `modprobe --remove M` or `rmmod M`.
+fn removal_target(command: &str) -> Option<(Tool, &str)> {
+    let (tool, rest) = if let Some(r) = command.strip_prefix("modprobe --remove ") {
+        (Tool::Modprobe, r)
+    } else if let Some(r) = command.strip_prefix("rmmod ") {
+        (Tool::Rmmod, r)
+    } else {
+        return None;
+    };
+    let m = rest.trim_matches('\'');
+    name::is_valid_module_name(m).then_some((tool, m))
+}
+
+/// Steps that stop, unmount, detach or take down something.
+fn is_acting(command: &str) -> bool {
+    [
+        "systemctl stop ",
+        "kill ",
+        "umount ",
+        "swapoff ",
+        "losetup --detach ",
+        "ip link set ",
+    ]
+    .iter()
+    .any(|p| command.starts_with(p))
+}
+
+/// Findings of another member that belong in the target's report: what its
+/// removal takes down (caution and worse), not what modprobe does with it.
+fn folds(f: &Finding) -> bool {
+    matches!(f.verdict, Some(Verdict::Caution | Verdict::Danger)) && f.rule != "unused-dependencies"
+}
+
+fn names_causing(folded: &[Finding], v: Verdict) -> String {
+    let mut names: Vec<&str> = folded
+        .iter()
+        .filter(|f| f.verdict == Some(v))
+        .filter_map(|f| f.caused_by.as_deref())
+        .collect();
+    names.dedup();
+    names.join(", ")
+}
+
+/// What `rmmod M` alone does: the module's own verdict, less what only
+/// `modprobe --remove` would add (the dependencies it takes too).
+fn rmmod_verdict(sub: &Report) -> Verdict {
+    if sub.verdict != Verdict::Caution {
+        return sub.verdict;
+    }
+    let own = sub
+        .findings
+        .iter()
+        .filter(|f| f.rule != "unused-dependencies" && f.caused_by.is_none())
+        .filter_map(|f| f.verdict)
+        .max_by_key(|v| v.rank());
+    match own {
+        Some(v) => v,
+        None => Verdict::Caution,
     }
 }

@@ -93,11 +93,14 @@ keys! {
     "module.removal_order" List [module_info.removal_order] "Modules holding it, transitively, deepest first: the order to remove them.";
     "module.dependencies" List [module_info.dependencies] "Its dependencies from modules.dep (the full closure).";
     "module.would_also_remove" List [module_info.would_also_remove] "Dependencies `modprobe -r` removes too because nothing else uses them.";
+    "module.modprobe_finds" Bool [module_info.modprobe_finds] "modprobe's own lookup (modprobe.d aliases, modules.dep, commands, modules.alias, built-in) finds it; false for a module loaded from outside the module tree.";
+    "module.removal_set" List [module_info.removal_set] "Every module `modprobe -r` removes, in kmod's order (softdep post modules, the target, dependencies whose reference count reaches 0, softdep pre modules); for a module modprobe cannot find, the target alone (`rmmod`).";
+    "module.removal_others" List "The removal set without the target.";
     "module.remove_command" Str "`remove` command from modprobe.d that replaces the removal, empty when none.";
     "module.install_command" Str "`install` command from modprobe.d that runs instead of loading, empty when none.";
-    "module.softdep_pre" List "modprobe.d `softdep` pre: modules.";
-    "module.softdep_post" List "modprobe.d `softdep` post: modules.";
-    "module.blacklisted" Bool "A modprobe.d `blacklist` line names it.";
+    "module.softdep_pre" List "`softdep` pre: modules (first matching line of modprobe.d or modules.softdep, as kmod).";
+    "module.softdep_post" List "`softdep` post: modules (first matching line, as kmod).";
+    "module.blacklisted" Bool "A modprobe.d `blacklist` line or `modprobe.blacklist=` on /proc/cmdline names it (it only stops loading by alias; removal ignores it).";
     "module.classes" List [module_info.classes] "What it serves: storage, network, display, virtualization, input, sound (rules/devices.toml).";
     "users.processes" List [users.processes] "Processes holding its device nodes open: `pid N (comm, unit) holds /dev/X`.";
     "users.units" List [users.units] "systemd units of those processes (from /proc/PID/cgroup).";

@@ -9,6 +9,7 @@ pub mod lookup;
 pub mod module;
 pub mod name;
 pub mod parse;
+pub mod removal;
 pub mod resolve;
 pub mod suggest;
 pub mod system;

@@ -2,7 +2,7 @@
 //! references, holders), what the module tree says (builtin, known,
 //! dependencies), what modprobe.d would do, and what it drives.
 
-use super::parse::proc_modules::{ModState, ModuleEntry};
+use super::parse::proc_modules::ModuleEntry;
 use super::resolve::{Resolved, Via};
 use super::system::System;
 use super::table::{Evidence, FactTable};
@@ -123,6 +123,7 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
         t.set("module.suggestions", Vec::<String>::new(), vec![]);
     }
     config_facts(sys, name, t);
+    super::removal::gather(sys, name, t);
 }
 
 /// Whether modules.builtin lists it: only then does modprobe know it is
@@ -353,15 +354,24 @@ fn holder_graph_deps(sys: &System, name: &str) -> Option<(Vec<String>, Vec<Evide
         return None;
     };
     sys.loaded_entry(name)?;
+    // Who each module holds, indexed once: chains can be long.
+    let mut held: std::collections::HashMap<&str, Vec<&ModuleEntry>> =
+        std::collections::HashMap::new();
+    for e in list {
+        for h in &e.holders {
+            held.entry(h.as_str()).or_default().push(e);
+        }
+    }
     let mut deps: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut ev = Vec::new();
-    let mut queue = vec![name.to_string()];
+    let mut queue = vec![name];
     while let Some(m) = queue.pop() {
-        for e in list.iter().filter(|e| e.holders.contains(&m)) {
-            if e.name != name && !deps.contains(&e.name) {
+        for e in held.get(m).into_iter().flatten() {
+            if e.name != name && seen.insert(e.name.as_str()) {
                 deps.push(e.name.clone());
                 ev.push(proc_line(e));
-                queue.push(e.name.clone());
+                queue.push(e.name.as_str());
             }
         }
     }
@@ -644,56 +654,19 @@ fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
     t.set("module.removal_order", order, ev);
 }
 
-/// What `modprobe -r` takes out besides the module: its softdep post modules
-/// before it, and afterwards every dependency whose last user is gone, as kmod
-/// does (it skips dependencies still in use without complaint).
+/// What `modprobe -r` takes out besides the module, computed as kmod does
+/// (see [`super::removal`]).
 fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
-    let mods = table(sys);
-    let deps: Vec<String> = match sys.dep_lookup(name) {
-        Ok(a) => match a.value {
-            Some(e) => e.deps,
-            None => holder_graph_deps(sys, name)
-                .map(|(d, _)| d)
-                .unwrap_or_default(),
-        },
-        Err(e) => {
-            t.unread("module.would_also_remove", e);
-            return;
-        }
-    };
-    let conf = sys.modprobe_conf();
-    let (pre, post) = conf
-        .softdeps(name)
-        .map(|(a, b, _)| (a, b))
-        .unwrap_or_default();
-    let mut removed: BTreeSet<String> = BTreeSet::from([name.to_string()]);
-    let mut out = Vec::new();
-    let mut candidates: Vec<String> = post.iter().rev().cloned().collect();
-    candidates.extend(deps.iter().cloned());
-    candidates.extend(pre.iter().rev().cloned());
-    // Repeat until stable: removing one dependency can free the next.
-    loop {
-        let mut changed = false;
-        for c in &candidates {
-            if removed.contains(c) {
-                continue;
-            }
-            let Some(e) = mods(c.as_str()) else {
-                continue;
-            };
-            let from_removed = e.holders.iter().filter(|h| removed.contains(*h)).count() as i64;
-            let others = e.holders.iter().any(|h| !removed.contains(h));
-            let free = e.refcount.is_some_and(|r| r - from_removed <= 0);
-            if free && !others && !e.permanent && e.state == ModState::Live {
-                removed.insert(c.clone());
-                out.push(c.clone());
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+    if let Err(e) = sys.moddep() {
+        t.unread("module.would_also_remove", e.clone());
+        return;
     }
+    let mods = table(sys);
+    let out: Vec<String> = super::removal::removal_set(sys, name)
+        .into_iter()
+        .filter(|m| m.module != name && m.command.is_none())
+        .map(|m| m.module)
+        .collect();
     let ev = out
         .iter()
         .filter_map(|m| mods(m.as_str()).map(proc_line))
@@ -705,23 +678,23 @@ fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
     let conf = sys.modprobe_conf();
     let origin_ev =
         |o: &super::parse::modprobe_d::Origin, v: &str| vec![Evidence::new(o.to_string(), v)];
-    match conf.remove_command(name) {
+    match super::removal::remove_command(conf, name) {
         Some((cmd, o)) => t.set("module.remove_command", cmd, origin_ev(o, cmd)),
         None => t.set("module.remove_command", "", vec![]),
     }
-    match conf.install_command(name) {
+    match super::removal::install_command(conf, name) {
         Some((cmd, o)) => t.set("module.install_command", cmd, origin_ev(o, cmd)),
         None => t.set("module.install_command", "", vec![]),
     }
-    match conf.softdeps(name) {
+    match super::removal::softdeps(conf, name) {
         Some((pre, post, o)) => {
             let text = format!(
                 "softdep {name} pre: {} post: {}",
                 pre.join(" "),
                 post.join(" ")
             );
-            t.set("module.softdep_pre", pre, origin_ev(o, &text));
-            t.set("module.softdep_post", post, origin_ev(o, &text));
+            t.set("module.softdep_pre", pre.to_vec(), origin_ev(o, &text));
+            t.set("module.softdep_post", post.to_vec(), origin_ev(o, &text));
         }
         None => {
             t.set("module.softdep_pre", Vec::<String>::new(), vec![]);
@@ -734,6 +707,19 @@ fn config_facts(sys: &System, name: &str, t: &mut FactTable) {
             true,
             origin_ev(o, &format!("blacklist {name}")),
         ),
+        None if super::removal::cmdline_blacklist(sys)
+            .iter()
+            .any(|b| b == name) =>
+        {
+            t.set(
+                "module.blacklisted",
+                true,
+                vec![Evidence::new(
+                    "/proc/cmdline",
+                    format!("modprobe.blacklist= names {name}"),
+                )],
+            )
+        }
         None => t.set("module.blacklisted", false, vec![]),
     }
 }

@@ -213,6 +213,13 @@ impl<'r> System<'r> {
     pub fn modprobe_conf(&self) -> &modprobe_d::ModprobeConf {
         self.modprobe_conf.get_or_init(|| {
             let mut seen = std::collections::BTreeMap::<String, String>::new();
+            // kmod reads the module tree's modules.softdep as one more
+            // configuration file, sorted among the others by name.
+            if let Ok(p) = self.modules_file("modules.softdep")
+                && self.root.exists(&p)
+            {
+                seen.insert("modules.softdep".into(), p);
+            }
             for dir in MODPROBE_D_DIRS {
                 let Ok(names) = self.root.read_dir(dir) else {
                     continue;

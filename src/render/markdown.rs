@@ -139,6 +139,9 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>) {
         let _ = writeln!(out, "### Next steps\n");
         for (i, s) in r.next_steps.iter().enumerate() {
             let _ = writeln!(out, "{}. {} — {}", i + 1, code(&s.command), cell(&s.why));
+            if let Some(v) = s.verdict {
+                let _ = writeln!(out, "   {}", cell(&super::step_verdict(s, v)));
+            }
         }
         out.push('\n');
     }

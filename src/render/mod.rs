@@ -146,6 +146,28 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// One line on what a step alone does: its verdict, what it removes and what
+/// it takes down.
+pub(crate) fn step_verdict(s: &crate::verdict::NextStep, v: crate::verdict::Verdict) -> String {
+    let mut line = format!(
+        "{}this step: {}",
+        if s.critical { "CRITICAL: " } else { "" },
+        v.as_str()
+    );
+    if s.removes.len() > 1 {
+        line.push_str(&format!("; removes {}", s.removes.join(", ")));
+    }
+    let takes: Vec<String> = s
+        .consequences
+        .iter()
+        .map(|c| format!("{} ({})", c.rule, c.module))
+        .collect();
+    if !takes.is_empty() {
+        line.push_str(&format!("; takes {}", takes.join(", ")));
+    }
+    crate::shell::sanitize(&line)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

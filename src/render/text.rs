@@ -99,6 +99,9 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
             let n = format!("{:>3}.", i + 1);
             let _ = writeln!(out, "{n} {}", style.command(&s.command));
             para(out, &s.why, 6);
+            if let Some(v) = s.verdict {
+                para(out, &super::step_verdict(s, v), 6);
+            }
         }
     }
 

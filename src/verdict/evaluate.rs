@@ -20,9 +20,10 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
                     verdict: rule.verdict,
                     message: rule.message.message(facts, None),
                     evidence: evidence(facts, &used),
+                    caused_by: None,
                 });
                 for s in &rule.steps {
-                    expand(s, facts, &mut steps);
+                    expand(s, facts, Some(&rule.id), &mut steps);
                 }
             }
             Tri::Unknown => unchecked.push(Unchecked {
@@ -44,7 +45,7 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
             .as_ref()
             .is_none_or(|w| eval(w, facts, &mut Vec::new()) == Tri::True);
         if vs.verdicts.contains(&verdict) && applies {
-            expand(&vs.step, facts, &mut steps);
+            expand(&vs.step, facts, None, &mut steps);
         }
     }
     steps.sort_by_key(|(phase, _)| *phase);
@@ -63,6 +64,7 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
         findings,
         unchecked,
         next_steps,
+        removal: Vec::new(),
         kernel: section(facts, "kernel"),
         module_info: section(facts, "module_info"),
         users: section(facts, "users"),
@@ -104,24 +106,17 @@ fn decide(findings: &[Finding], unchecked: &[Unchecked]) -> Verdict {
     }
 }
 
-fn expand(s: &Step, facts: &FactTable, out: &mut Vec<(u32, NextStep)>) {
+fn expand(s: &Step, facts: &FactTable, rule: Option<&str>, out: &mut Vec<(u32, NextStep)>) {
+    let step = |item: Option<&str>| {
+        let mut n = NextStep::new(s.command.command(facts, item), s.why.message(facts, item));
+        n.rule = rule.map(str::to_string);
+        n
+    };
     match s.for_each {
-        None => out.push((
-            s.phase,
-            NextStep {
-                command: s.command.command(facts, None),
-                why: s.why.message(facts, None),
-            },
-        )),
+        None => out.push((s.phase, step(None))),
         Some(key) => {
             for item in facts.list(key) {
-                out.push((
-                    s.phase,
-                    NextStep {
-                        command: s.command.command(facts, Some(item)),
-                        why: s.why.message(facts, Some(item)),
-                    },
-                ));
+                out.push((s.phase, step(Some(item))));
             }
         }
     }

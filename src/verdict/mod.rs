@@ -8,7 +8,8 @@ pub mod ticket;
 
 pub use evaluate::evaluate;
 pub use report::{
-    Finding, KernelInfo, ModuleInfo, NextStep, Report, ResolvedFrom, Unchecked, UsersInfo,
+    Consequence, Finding, KernelInfo, ModuleInfo, NextStep, RemovalMember, Report, ResolvedFrom,
+    Unchecked, UsersInfo,
 };
 
 pub use crate::model::{Severity, Verdict};

@@ -12,6 +12,10 @@ pub struct Finding {
     pub verdict: Option<Verdict>,
     pub message: String,
     pub evidence: Vec<Evidence>,
+    /// The other module of the removal set whose removal causes it; absent
+    /// when the finding is about the module asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<String>,
 }
 
 /// A rule that could not be evaluated because facts it needs were unreadable.
@@ -28,6 +32,65 @@ pub struct Unchecked {
 pub struct NextStep {
     pub command: String,
     pub why: String,
+    /// For a step that removes, unbinds, stops or unmounts something: what
+    /// that step alone would do (absent for steps that only look).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// What that step takes down, module by module (caution and worse).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consequences: Vec<Consequence>,
+    /// For a module removal: every module it removes, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removes: Vec<String>,
+    /// The step takes something critical down (its verdict is danger).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub critical: bool,
+    /// The rule that asked for the step (internal: shows which finding a
+    /// stop/unmount step answers).
+    #[serde(skip)]
+    pub rule: Option<String>,
+}
+
+impl NextStep {
+    pub fn new(command: String, why: String) -> NextStep {
+        NextStep {
+            command,
+            why,
+            verdict: None,
+            consequences: Vec::new(),
+            removes: Vec::new(),
+            critical: false,
+            rule: None,
+        }
+    }
+}
+
+/// One consequence of a step or of a member of the removal set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Consequence {
+    /// The module whose removal causes it.
+    pub module: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub verdict: Option<Verdict>,
+    pub message: String,
+}
+
+/// One module `modprobe -r` (or `rmmod`, for a module modprobe cannot find)
+/// takes, in order, with that module's own verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemovalMember {
+    pub module: String,
+    /// `target`, `softdep-post`, `dependency` or `softdep-pre`.
+    pub reason: String,
+    /// The module it belongs to (for all but the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
+    /// The modprobe.d `remove` command that runs instead of unloading it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Its own verdict, judged alone.
+    pub verdict: Verdict,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +140,8 @@ pub struct ModuleInfo {
     pub dependencies: Vec<String>,
     pub would_also_remove: Vec<String>,
     pub removal_order: Vec<String>,
+    pub modprobe_finds: Option<bool>,
+    pub removal_set: Vec<String>,
     pub drivers: Vec<String>,
     pub bound_devices: Vec<String>,
     pub classes: Vec<String>,
@@ -112,6 +177,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub unchecked: Vec<Unchecked>,
     pub next_steps: Vec<NextStep>,
+    /// What the removal command takes, in order (empty when nothing is loaded).
+    pub removal: Vec<RemovalMember>,
     pub kernel: KernelInfo,
     pub module_info: ModuleInfo,
     pub users: UsersInfo,

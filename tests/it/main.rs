@@ -19,6 +19,7 @@ mod maps_users;
 mod outputs;
 mod prop_parsers;
 mod readonly;
+mod removal;
 mod report;
 mod rules_coverage;
 mod scan;

@@ -163,7 +163,12 @@ fn several_modules_and_a_kernel_release() {
     let out = e.run(&["report", "-S", "6.1.0-test-amd64", "br-netfilter", "llc"]);
     assert_eq!(out.code, 14, "{}", out.stderr);
     let md = &out.stdout;
-    assert!(md.contains("## `br_netfilter` — ⚠ caution"), "{md}");
+    // Removing br_netfilter takes bridge, which carries the default route.
+    assert!(md.contains("## `br_netfilter` — ‼ danger"), "{md}");
+    assert!(
+        md.contains("through bridge that the same command removes"),
+        "{md}"
+    );
     assert!(md.contains("## `llc` — ✖ blocked"), "{md}");
     assert!(md.contains("Asked for `br-netfilter`"), "{md}");
     assert!(

@@ -31,6 +31,7 @@ const COVERED: &[&str] = &[
     "no-kernel-config",
     "softdeps",
     "install-command",
+    "outside-index",
     "blacklisted",
     "kernel-tainted",
     "module-tainted",
@@ -1442,4 +1443,29 @@ fn quiet_other_namespace_mounts() {
     let c = check1(&env, "xfs");
     quiet(&c, "other-namespace-mounts");
     assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+}
+
+#[test]
+fn fires_outside_index() {
+    let mut env = TestEnv::new();
+    env.idle("stray");
+    let c = check1(&env, "stray");
+    fires(&c, "outside-index");
+    assert!(
+        c.commands().contains(&"rmmod stray".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_outside_index() {
+    let c = check1(&idle_env("dummy"), "dummy");
+    quiet(&c, "outside-index");
+    assert!(
+        c.commands()
+            .contains(&"modprobe --remove dummy".to_string()),
+        "{:?}",
+        c.commands()
+    );
 }
