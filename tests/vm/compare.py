@@ -38,16 +38,11 @@ import sys
 # scenario that agrees everywhere it ran FAILS the suite ("known gap fixed: remove it from the
 # list"), so the list cannot rot. The lead empties it as src gets fixed.
 KNOWN_GAPS = {
-    "dummy-iface-up": "issue 11: `safe` although the removal deletes d0 with its address and route"
-                      " (and dummy0); rtnetlink interfaces are not seen as users",
-    "dummy-idle": "issue 11: `safe` although the removal deletes the interface dummy0 the module made",
-    "bridge-default-route": "issue 10: the removal set (bridge goes with br_netfilter, and br0 and"
-                            " the default route with it) is not judged",
-    "softdep-post": "issue 10: softdep post modules (loop: its block devices go) are not judged;"
-                    " dummy0 vanishes too (issue 11)",
-    "remove-command": "issue 10/11: the `remove` command and the interfaces it and the unload delete"
-                      " (d0, dummy0) are not judged",
-    "insmod-outside-tree": "issue 10: a loaded module that modprobe cannot find (not in the index)",
+    "softdep-post": "issue 10: the softdep post module (loop) is judged, but its unattached block"
+                    " devices loop0..loop7 that vanish with it are not named as users",
+    "insmod-outside-tree": "issue 10: the verdict is the kernel's side (`rmmod dummy` would succeed and"
+                           " the plan says rmmod); the suite runs `modprobe -r`, which answers"
+                           " \"not found\"",
 }
 
 # Differences between the live JSON and the replay of its snapshot known to be legitimate:

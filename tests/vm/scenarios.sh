@@ -190,6 +190,18 @@ setup_dummy_iface_up() {
 }
 teardown_dummy_iface_up() { ip link del d0; /sbin/modprobe -r dummy; }
 
+# Issue 11: a dummy module that made no interface is really idle; a congestion control in use
+# is a reference the kernel holds (refcount 1, no holder, no process).
+setup_dummy_no_interface() { /sbin/modprobe dummy numdummies=0; }
+teardown_dummy_no_interface() { /sbin/modprobe -r dummy; }
+setup_congestion_bbr() {
+    /sbin/modprobe tcp_bbr && echo bbr > /proc/sys/net/ipv4/tcp_congestion_control
+    cat /proc/sys/net/ipv4/tcp_congestion_control
+}
+teardown_congestion_bbr() {
+    echo cubic > /proc/sys/net/ipv4/tcp_congestion_control; /sbin/modprobe -r tcp_bbr
+}
+
 setup_bridge_held() { /sbin/modprobe br_netfilter; }
 teardown_bridge_held() { /sbin/modprobe -r br_netfilter; }
 
@@ -331,6 +343,8 @@ run_scenario softdep-post dummy
 run_scenario remove-command dummy
 run_scenario blacklisted-dep br_netfilter
 run_scenario insmod-outside-tree dummy
+run_scenario dummy-no-interface dummy
+run_scenario congestion-bbr tcp_bbr
 
 # ------------------------------------------------------------------ benchmark (issues 6, 13)
 # In the same boot as the scenarios, so only the ratios mean something: kmod's own tools against
