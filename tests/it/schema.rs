@@ -365,3 +365,28 @@ fn the_readme_schema_section_names_only_fields_of_the_schema() {
         "only {named} field names found in the README section"
     );
 }
+
+/// The schema's `kernel`, `module_info` and `users` sections name exactly the
+/// fields the fact list (`facts::keys`, where the JSON is built from) gives
+/// them: one place names each field, the schema follows it.
+#[test]
+fn report_sections_follow_the_fact_list() {
+    let s = schema();
+    for section in ["kernel", "module_info", "users"] {
+        let in_schema: std::collections::BTreeSet<String> = s["$defs"][section]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("$defs/{section} has no properties"))
+            .keys()
+            .cloned()
+            .collect();
+        let in_facts: std::collections::BTreeSet<String> = kmod_doctor::facts::keys::KEYS
+            .iter()
+            .filter_map(|k| k.json.filter(|j| j.section == section))
+            .map(|j| j.field.to_string())
+            .collect();
+        assert_eq!(
+            in_schema, in_facts,
+            "schema $defs/{section} vs the fact list"
+        );
+    }
+}
