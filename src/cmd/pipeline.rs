@@ -170,7 +170,7 @@ impl<'r> Pipeline<'r> {
                     s.verdict = Some(if tool == Tool::Rmmod {
                         rmmod_verdict(sub)
                     } else {
-                        sub.verdict
+                        after_earlier_steps(sub, &taken)
                     });
                     s.removes = if tool == Tool::Rmmod {
                         vec![m.to_string()]
@@ -341,4 +341,27 @@ fn rmmod_verdict(sub: &Report) -> Verdict {
         Some(v) => v,
         None => Verdict::Caution,
     }
+}
+
+/// A holder's removal judged as it will run: after the steps before it. A
+/// module blocked only by holders that those steps remove is no longer
+/// blocked then; what remains is what it takes down.
+fn after_earlier_steps(sub: &Report, taken: &std::collections::HashSet<String>) -> Verdict {
+    if sub.verdict != Verdict::Blocked {
+        return sub.verdict;
+    }
+    let only_holders = sub
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Some(Verdict::Blocked))
+        .all(|f| f.rule == "held-by-modules");
+    if !only_holders || !sub.module_info.holders.iter().all(|h| taken.contains(h)) {
+        return Verdict::Blocked;
+    }
+    sub.findings
+        .iter()
+        .filter_map(|f| f.verdict)
+        .filter(|v| matches!(v, Verdict::Danger | Verdict::Unknown | Verdict::Caution))
+        .max_by_key(|v| v.rank())
+        .unwrap_or(Verdict::Safe)
 }
