@@ -1,0 +1,228 @@
+//! Lookups: exact, every value of a key, wildcard search (kmod's
+//! `index_searchwild`: every pattern that matches, by priority), prefix walks.
+
+use super::*;
+
+impl Index {
+    /// The first (lowest-priority-number) value stored under exactly `key`.
+    pub fn lookup(&mut self, key: &str) -> Result<Option<String>, ReadError> {
+        Ok(self.lookup_all(key)?.into_iter().next().map(|v| v.value))
+    }
+
+    /// Every value stored under exactly `key`, in stored order. Each step
+    /// down consumes a byte of the key, so even a cyclic file ends.
+    pub fn lookup_all(&mut self, key: &str) -> Result<Vec<Value>, ReadError> {
+        let key = key.as_bytes();
+        let Some((_, mut node)) = self.root()? else {
+            return Ok(Vec::new());
+        };
+        let mut i = 0usize;
+        loop {
+            if !key[i..].starts_with(&node.prefix) {
+                return Ok(Vec::new());
+            }
+            i += node.prefix.len();
+            let Some(&ch) = key.get(i) else {
+                return self.values(&node);
+            };
+            match self.child(&node, ch)? {
+                Some((_, c)) => node = c,
+                None => return Ok(Vec::new()),
+            }
+            i += 1;
+        }
+    }
+
+    /// Every value whose stored key, read as a glob pattern, matches `key`,
+    /// ordered by priority (ties in the order found).
+    pub fn search_wild(&mut self, key: &str) -> Result<Vec<Value>, ReadError> {
+        let key = key.as_bytes();
+        if key.len() > MAX_KEY {
+            return Err(self.err(0, format!("query longer than {MAX_KEY} bytes")));
+        }
+        let mut out = Vec::new();
+        let Some((_, mut node)) = self.root()? else {
+            return Ok(out);
+        };
+        // The descent consumes a byte of the key per step, so it ends even
+        // on a cyclic file; each wildcard subtree walk refuses to see a node
+        // twice. (A query that itself holds `*` walks a `*` child both as a
+        // pattern subtree and literally, as kmod does: not corruption.)
+        let mut i = 0usize;
+        loop {
+            // Literal part of the prefix; a wildcard in it makes the rest of
+            // this subtree patterns to match against the rest of the key.
+            for (j, &ch) in node.prefix.iter().enumerate() {
+                if matches!(ch, b'*' | b'?' | b'[') {
+                    let pattern = node.prefix[j..].to_vec();
+                    self.match_subtree(&node, pattern, &key[i + j..], &mut out)?;
+                    return Ok(sorted(out));
+                }
+                if key.get(i + j) != Some(&ch) {
+                    return Ok(sorted(out));
+                }
+            }
+            i += node.prefix.len();
+            for w in [b'*', b'?', b'['] {
+                if let Some((_, c)) = self.child(&node, w)? {
+                    let mut pattern = vec![w];
+                    pattern.extend_from_slice(&c.prefix);
+                    self.match_subtree(&c, pattern, &key[i..], &mut out)?;
+                }
+            }
+            let Some(&ch) = key.get(i) else {
+                out.extend(self.values(&node)?);
+                return Ok(sorted(out));
+            };
+            match self.child(&node, ch)? {
+                Some((_, c)) => node = c,
+                None => return Ok(sorted(out)),
+            }
+            i += 1;
+        }
+    }
+
+    fn visit(&self, seen: &mut HashSet<u32>, off: u32) -> Result<(), ReadError> {
+        if seen.insert(off) {
+            Ok(())
+        } else {
+            Err(self.err(
+                u64::from(off),
+                "node reached twice (an offset cycle or shared subtree)",
+            ))
+        }
+    }
+
+    /// Walks the subtree under `top` (whose own prefix is already in
+    /// `pattern`), matching every key that ends there against `subkey`.
+    /// Iterative, so a deep file cannot exhaust the stack.
+    ///
+    /// A subtree is skipped when its key so far, `P`, matches no prefix of
+    /// `subkey` (`P*` does not match): every key below is `P` followed by
+    /// more, and none of them can match either. Not done while `P` ends
+    /// inside a bracket expression, where `P*` would not mean that. The
+    /// answer is the same as walking everything (kmod walks everything);
+    /// `acpi*:` and `cpu:type:*` subtrees make the difference.
+    fn match_subtree(
+        &mut self,
+        top: &Node,
+        pattern: Vec<u8>,
+        subkey: &[u8],
+        out: &mut Vec<Value>,
+    ) -> Result<(), ReadError> {
+        let mut seen = HashSet::new();
+        let mut probe = Vec::new();
+        self.walk(top.clone(), pattern, &mut seen, &mut |idx, pat, node| {
+            if node.value_count > 0 && fnmatch(pat, subkey) {
+                out.extend(idx.values(node)?);
+            }
+            if node.first > node.last || open_bracket(pat) {
+                return Ok(true);
+            }
+            probe.clear();
+            probe.extend_from_slice(pat);
+            probe.push(b'*');
+            Ok(fnmatch(&probe, subkey))
+        })
+    }
+
+    /// Depth-first walk from `start`, whose key so far is `key`; `f` sees
+    /// every node with its full key and says whether to go below it.
+    fn walk(
+        &mut self,
+        start: Node,
+        key: Vec<u8>,
+        seen: &mut HashSet<u32>,
+        f: &mut Visitor<'_>,
+    ) -> Result<(), ReadError> {
+        // Stack of (node, its full key).
+        let mut stack: Vec<(Node, Vec<u8>)> = vec![(start, key)];
+        while let Some((node, key)) = stack.pop() {
+            if !f(self, &key, &node)? || node.first > node.last {
+                continue;
+            }
+            for ch in (node.first..=node.last).rev() {
+                if let Some((coff, c)) = self.child(&node, ch)? {
+                    self.visit(seen, coff)?;
+                    let mut k = Vec::with_capacity(key.len() + 1 + c.prefix.len());
+                    k.extend_from_slice(&key);
+                    k.push(ch);
+                    k.extend_from_slice(&c.prefix);
+                    if k.len() > MAX_KEY {
+                        return Err(
+                            self.err(u64::from(coff), format!("key longer than {MAX_KEY} bytes"))
+                        );
+                    }
+                    stack.push((c, k));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every (key, value) whose key starts with `prefix` (taken literally),
+    /// keys in byte order: a reverse lookup limited to one corner of the
+    /// trie, such as the `fs_` aliases.
+    pub fn with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Value)>, ReadError> {
+        let want = prefix.as_bytes();
+        let mut out = Vec::new();
+        let Some((_, mut node)) = self.root()? else {
+            return Ok(out);
+        };
+        let mut i = 0usize;
+        // Descend while the prefix lasts; each step consumes a byte of it.
+        let key = loop {
+            let rest = &want[i..];
+            if node.prefix.len() >= rest.len() {
+                if !node.prefix.starts_with(rest) {
+                    return Ok(out);
+                }
+                let mut k = want[..i].to_vec();
+                k.extend_from_slice(&node.prefix);
+                break k;
+            }
+            if !rest.starts_with(&node.prefix) {
+                return Ok(out);
+            }
+            i += node.prefix.len();
+            match self.child(&node, want[i])? {
+                Some((_, c)) => node = c,
+                None => return Ok(out),
+            }
+            i += 1;
+        };
+        let mut seen = HashSet::new();
+        self.walk(node, key, &mut seen, &mut |idx, key, node| {
+            if node.value_count > 0 {
+                let k = String::from_utf8_lossy(key).into_owned();
+                for v in idx.values(node)? {
+                    out.push((k.clone(), v));
+                }
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Every (key, value) in the index, keys in byte order: what
+    /// `modprobe --show-config`-style dumps print. For tests and tools.
+    pub fn dump(&mut self) -> Result<Vec<(String, Value)>, ReadError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let Some((off, root)) = self.root()? else {
+            return Ok(out);
+        };
+        self.visit(&mut seen, off)?;
+        let prefix = root.prefix.clone();
+        self.walk(root, prefix, &mut seen, &mut |idx, key, node| {
+            if node.value_count > 0 {
+                let k = String::from_utf8_lossy(key).into_owned();
+                for v in idx.values(node)? {
+                    out.push((k.clone(), v));
+                }
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+}
