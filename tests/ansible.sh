@@ -123,8 +123,8 @@ F=$ROOT/tests/fixtures/vm
 printf '[defaults]\nforks = 4\n' >"$WORK/ansible.cfg"
 cat >"$WORK/inventory.ini" <<EOF
 [fleet]
-web-61    safe_unload_root=$F/6.1/dummy-idle.tar.gz       safe_unload_module=dummy
-web-612   safe_unload_root=$F/6.12/dummy-idle.tar.gz      safe_unload_module=dummy
+web-61    safe_unload_root=$F/6.1/dummy-no-interface.tar.gz       safe_unload_module=dummy
+web-612   safe_unload_root=$F/6.12/dummy-no-interface.tar.gz      safe_unload_module=dummy
 spare-612 safe_unload_root=$F/6.12/not-loaded-dummy.tar.gz safe_unload_module=dummy
 br-61     safe_unload_root=$F/6.1/bridge-held.tar.gz      safe_unload_module=bridge
 br-612    safe_unload_root=$F/6.12/bridge-held.tar.gz     safe_unload_module=bridge
