@@ -50,6 +50,22 @@ enum Use<T> {
     Used(T, String),
 }
 
+impl<T> Use<T> {
+    /// The index's answer, or why the text file answers instead (`None`:
+    /// there is no index; `Some`: a broken one, reported beside the answer).
+    fn answer(self) -> Result<Answer<T>, Option<ReadError>> {
+        match self {
+            Use::Used(value, source) => Ok(Answer {
+                value,
+                source,
+                index_error: None,
+            }),
+            Use::Absent => Err(None),
+            Use::Broken(e) => Err(Some(e)),
+        }
+    }
+}
+
 /// The entry of one module in modules.dep(.bin).
 #[derive(Debug, Clone)]
 pub struct DepHit {
@@ -145,16 +161,9 @@ impl System<'_> {
                 deps: e.deps,
             }))
         });
-        let index_error = match used {
-            Use::Used(value, source) => {
-                return Ok(Answer {
-                    value,
-                    source,
-                    index_error: None,
-                });
-            }
-            Use::Absent => None,
-            Use::Broken(e) => Some(e),
+        let index_error = match used.answer() {
+            Ok(a) => return Ok(a),
+            Err(e) => e,
         };
         let source = self.modules_file("modules.dep")?;
         let d = self.moddep().as_ref().map_err(Clone::clone)?;
@@ -178,16 +187,9 @@ impl System<'_> {
                 .lookup(&name)?
                 .map(|_| Evidence::new(path, name.clone())))
         });
-        let index_error = match used {
-            Use::Used(value, source) => {
-                return Ok(Answer {
-                    value,
-                    source,
-                    index_error: None,
-                });
-            }
-            Use::Absent => None,
-            Use::Broken(e) => Some(e),
+        let index_error = match used.answer() {
+            Ok(a) => return Ok(a),
+            Err(e) => e,
         };
         let source = self.modules_file("modules.builtin")?;
         let b = self.builtin().as_ref().map_err(Clone::clone)?;
@@ -210,16 +212,9 @@ impl System<'_> {
                 .map(|v| (normalize(&v.value), path.to_string()))
                 .collect())
         });
-        let index_error = match used {
-            Use::Used(value, source) => {
-                return Ok(Answer {
-                    value,
-                    source,
-                    index_error: None,
-                });
-            }
-            Use::Absent => None,
-            Use::Broken(e) => Some(e),
+        let index_error = match used.answer() {
+            Ok(a) => return Ok(a),
+            Err(e) => e,
         };
         let source = self.modules_file("modules.alias")?;
         let list = self.aliases().as_ref().map_err(Clone::clone)?;
