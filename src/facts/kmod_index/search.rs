@@ -192,15 +192,7 @@ impl Index {
             i += 1;
         };
         let mut seen = HashSet::new();
-        self.walk(node, key, &mut seen, &mut |idx, key, node| {
-            if node.value_count > 0 {
-                let k = String::from_utf8_lossy(key).into_owned();
-                for v in idx.values(node)? {
-                    out.push((k.clone(), v));
-                }
-            }
-            Ok(true)
-        })?;
+        out.extend(self.collect(node, key, &mut seen)?);
         Ok(out)
     }
 
@@ -214,7 +206,19 @@ impl Index {
         };
         self.visit(&mut seen, off)?;
         let prefix = root.prefix.clone();
-        self.walk(root, prefix, &mut seen, &mut |idx, key, node| {
+        out.extend(self.collect(root, prefix, &mut seen)?);
+        Ok(out)
+    }
+
+    /// Every (key, value) at or below `node`, whose key is `key`.
+    fn collect(
+        &mut self,
+        node: Node,
+        key: Vec<u8>,
+        seen: &mut HashSet<u32>,
+    ) -> Result<Vec<(String, Value)>, ReadError> {
+        let mut out = Vec::new();
+        self.walk(node, key, seen, &mut |idx, key, node| {
             if node.value_count > 0 {
                 let k = String::from_utf8_lossy(key).into_owned();
                 for v in idx.values(node)? {
