@@ -132,13 +132,22 @@ impl<'r> Pipeline<'r> {
         for mut s in steps {
             let mut before: Vec<NextStep> = Vec::new();
             let target = removal_target(&s.command).map(|(t, m)| (t, m.to_string()));
-            // A holder an earlier step already takes needs no step of its own.
+            // A holder an earlier step already takes needs no step of its own;
+            // once an earlier step takes the module itself (its holder's
+            // `modprobe --remove` drops it to 0), its own preview and removal
+            // would only fail ("not in kernel").
+            let preview_of_target = s.command.starts_with("modprobe --dry-run")
+                && s.command.rsplit(' ').next().map(|w| w.trim_matches('\''))
+                    == Some(rep.module.as_str());
             if let Some((_, m)) = &target
-                && m != &rep.module
                 && taken.contains(m)
             {
                 continue;
             }
+            if preview_of_target && taken.contains(&rep.module) {
+                continue;
+            }
+            let of_holder = target.as_ref().is_some_and(|(_, m)| m != &rep.module);
             if target.is_some() {
                 judged += 1;
                 if judged > JUDGED_STEPS {
@@ -236,7 +245,17 @@ impl<'r> Pipeline<'r> {
                     .unwrap_or_else(|| "something critical".into());
                 critical.push(format!("`{}` takes {what}", s.command));
             }
-            taken.extend(s.removes.iter().cloned());
+            if of_holder && s.removes.contains(&rep.module) {
+                s.why = format!(
+                    "{} It takes {} too: no further step is needed for it.",
+                    s.why, rep.module
+                );
+            }
+            // Only holders' steps run before the module's own: what the
+            // narrow alternative would take does not count.
+            if of_holder {
+                taken.extend(s.removes.iter().cloned());
+            }
             out.extend(before);
             out.push(s);
         }

@@ -30,6 +30,8 @@ fn held_module_is_blocked_with_holders_first() {
         .map(|s| s["command"].as_str().unwrap())
         .collect();
     assert_eq!(cmds[0], "modprobe --remove br_netfilter");
-    assert_eq!(cmds.last().unwrap(), &"modprobe --remove bridge");
+    // br_netfilter's removal takes bridge too (its count drops to 0):
+    // no further step is planned for it.
+    assert!(!cmds.contains(&"modprobe --remove bridge"), "{cmds:?}");
     assert!(!cmds.iter().any(|c| c.contains("-f")));
 }
