@@ -1,7 +1,7 @@
 //! Built-in code: whether the module tree lists it, and the bus drivers
 //! (with their bound devices) it registers although it cannot be unloaded.
 
-use super::Sysfs;
+use super::{Sysfs, unread_drivers};
 use crate::facts::system::System;
 use crate::facts::table::{Evidence, FactTable};
 use crate::root::{ReadErrorKind, child};
@@ -58,20 +58,14 @@ pub(super) fn builtin_drivers(sys: &System, name: &str, dir: &str, t: &mut FactT
         }
         Err(e) if e.kind == ReadErrorKind::NotFound => {}
         Err(e) => {
-            t.unread("module.drivers", e.clone());
-            t.unread("module.unbind", e.clone());
-            t.unread("module.bound_devices", e);
-            return;
+            return unread_drivers(t, e);
         }
     }
     let buses = match sys.root.read_dir("/sys/bus") {
         Ok(b) => b,
         Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
         Err(e) => {
-            t.unread("module.drivers", e.clone());
-            t.unread("module.unbind", e.clone());
-            t.unread("module.bound_devices", e);
-            return;
+            return unread_drivers(t, e);
         }
     };
     for bus in &buses {

@@ -1,6 +1,7 @@
 //! The devices it drives, and the devices whose modalias would load it again.
 
 use super::builtin::bound;
+use super::unread_drivers;
 use crate::facts::system::System;
 use crate::facts::table::{Evidence, FactTable};
 use crate::root::ReadErrorKind;
@@ -13,10 +14,7 @@ pub(super) fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
         // Only modules that register a bus driver have drivers/.
         Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
         Err(e) => {
-            t.unread("module.drivers", e.clone());
-            t.unread("module.unbind", e.clone());
-            t.unread("module.bound_devices", e);
-            return;
+            return unread_drivers(t, e);
         }
     };
     let pairs: BTreeSet<(String, String)> = names

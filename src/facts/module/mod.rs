@@ -134,6 +134,13 @@ pub fn gather(sys: &System, r: &Resolved, t: &mut FactTable) {
     super::removal::gather(sys, name, t);
 }
 
+/// The driver facts together: one unreadable listing leaves all three unknown.
+pub(crate) fn unread_drivers(t: &mut FactTable, e: ReadError) {
+    t.unread("module.drivers", e.clone());
+    t.unread("module.unbind", e.clone());
+    t.unread("module.bound_devices", e);
+}
+
 pub(crate) fn proc_line(e: &ModuleEntry) -> Evidence {
     Evidence::new(format!("/proc/modules:{}", e.line), e.raw.clone())
 }
