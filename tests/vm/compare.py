@@ -122,9 +122,10 @@ def leaf_diffs(a, b, prefix=""):
     return []
 
 
-def round_trip(binary, d, module, live_doc):
-    """Replays `check --root snapshot.tar.gz` on the host; returns a dict describing the result."""
-    snap = os.path.join(d, "snapshot.tar.gz")
+def round_trip(binary, d, module, live_doc, snap=None):
+    """Replays `check --root snapshot.tar.gz` (or SNAP) on the host; returns a dict describing the
+    result (`doc`: the replay's document)."""
+    snap = snap or os.path.join(d, "snapshot.tar.gz")
     res = {"status": "missing", "verdict": "-", "rules": [], "detail": "", "evidence": [], "other": []}
     if not binary:
         res["detail"] = "no --binary to replay with"
@@ -145,6 +146,7 @@ def round_trip(binary, d, module, live_doc):
         err = p.stderr.strip().splitlines()
         res.update(status="error", detail="rc=%d, no JSON%s" % (p.returncode, ": " + err[0][:80] if err else ""))
         return res
+    res["doc"] = doc
     res["verdict"] = str(doc.get("verdict", "unknown")).lower()
     res["rules"] = rule_ids(doc)
     res["stderr"] = p.stderr.strip()
@@ -494,7 +496,28 @@ def write_fixtures(results, fixtures, kernels, scenarios):
             f.write("\n".join(out))
 
 
-def write_vm_fixtures(results, outdir, kernels, rows):
+def committed_still_true(binary, kdir, r, release):
+    """The committed snapshot of this scenario still tells this run's truth: captured from the same
+    kernel release, and `check --root` on it gives the live verdict and rules and names everything
+    that vanished. Such a fixture is kept byte for byte: a re-captured snapshot differs in every
+    byte (addresses, pids, times), and the repository would carry each scenario again."""
+    old_json = os.path.join(kdir, r["scenario"] + ".expected.json")
+    old_tar = os.path.join(kdir, r["scenario"] + ".tar.gz")
+    if not binary or not (os.path.isfile(old_json) and os.path.isfile(old_tar)):
+        return False
+    try:
+        old = json.loads(read(old_json))
+    except ValueError:
+        return False
+    if old.get("release") != release or old.get("module") != r["module"]:
+        return False
+    rt = round_trip(binary, None, r["module"], r["live_doc"], snap=old_tar)
+    if rt["status"] != "same":
+        return False
+    return judge_consequences(rt["verdict"], r["vanished"], [rt["doc"]])[0]
+
+
+def write_vm_fixtures(results, outdir, kernels, rows, binary=None, refresh_all=False):
     """Copies each kernel's snapshot.tar.gz files and live truth into OUTDIR/<kernel>/, only for a
     kernel whose scenarios all agree and all have a snapshot that replays (a broken run must not
     replace good fixtures). A round trip that differs is recorded in the fixture ("round_trip"), so
@@ -513,9 +536,15 @@ def write_vm_fixtures(results, outdir, kernels, rows):
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
         release = read(os.path.join(results, k, "release")).strip()
+        kept = 0
         for r in krows:
             d = os.path.join(results, k, r["scenario"])
-            shutil.copyfile(os.path.join(d, "snapshot.tar.gz"), os.path.join(tmp, r["scenario"] + ".tar.gz"))
+            name = r["scenario"] + ".tar.gz"
+            if not refresh_all and r["rt"]["status"] == "same" and committed_still_true(binary, kdir, r, release):
+                shutil.copyfile(os.path.join(kdir, name), os.path.join(tmp, name))
+                kept += 1
+            else:
+                shutil.copyfile(os.path.join(d, "snapshot.tar.gz"), os.path.join(tmp, name))
             check_rc = read(os.path.join(d, "check.rc")).strip()
             expected = {
                 "kernel": k,
@@ -556,8 +585,8 @@ def write_vm_fixtures(results, outdir, kernels, rows):
         os.rename(tmp, kdir)
         size = sum(os.path.getsize(os.path.join(kdir, n)) for n in os.listdir(kdir))
         gaps = sum(1 for r in krows if r["rt"]["status"] != "same")
-        lines.append("fixtures %s: %d snapshots written to %s (%.1f MB)%s" % (
-            k, len(krows), kdir, size / 1e6, ", %d with a round-trip gap recorded" % gaps if gaps else ""))
+        lines.append("fixtures %s: %d snapshots written to %s (%.1f MB; %d committed ones kept, still true)%s" % (
+            k, len(krows), kdir, size / 1e6, kept, ", %d with a round-trip gap recorded" % gaps if gaps else ""))
     return lines
 
 
@@ -568,7 +597,9 @@ def main():
     ap.add_argument("--fixtures")
     ap.add_argument("--binary", help="host kmod-doctor: replay `check --root` on each snapshot.tar.gz"
                     " (round trip) and on each raw capture")
-    ap.add_argument("--vm-fixtures", help="copy snapshots and live truth to DIR/<kernel>/ (tests/fixtures/vm)")
+    ap.add_argument("--vm-fixtures", help="copy snapshots and live truth to DIR/<kernel>/ (tests/fixtures/vm);"
+                    " a committed snapshot that still gives this run's truth is kept")
+    ap.add_argument("--refresh-all", action="store_true", help="with --vm-fixtures: replace every snapshot")
     ap.add_argument("--differential", help="directory of <kernel>.summary files written by"
                     " tests/vm/differential.py (printed; a last line without PASS fails)")
     ap.add_argument("kernels", nargs="+")
@@ -667,7 +698,7 @@ def main():
     for key in fixed:
         print("known gap fixed: remove it from the list: %s (KNOWN_GAPS in tests/vm/compare.py)" % key)
     if a.vm_fixtures:
-        for line in write_vm_fixtures(a.results, a.vm_fixtures, a.kernels, rows):
+        for line in write_vm_fixtures(a.results, a.vm_fixtures, a.kernels, rows, a.binary, a.refresh_all):
             print(line)
     diff_ok = True
     if a.differential:
