@@ -111,6 +111,7 @@ keys! {
     "users.critical_mounts" List [users.critical_mounts] "Those mounts that the system cannot lose: /, /boot, /usr, /var (rules/devices.toml).";
     "users.swaps" List [users.swaps] "Active swap areas on its devices.";
     "users.loop_devices" List [users.loop_devices] "Loop devices attached to a backing file.";
+    "users.block_devices" List [users.block_devices] "Block devices (/sys/class/block entries) that go with it: bound to its drivers, stacked on those, or of its /proc/devices major (loop0..7 of `loop`, attached or not).";
     "users.interfaces" List [users.interfaces] "Network interfaces it provides, with those stacked on them (bridges, bonds, VLANs).";
     "users.up_interfaces" List [users.up_interfaces] "Those interfaces that are administratively up.";
     "users.route_interfaces" List [users.default_route_interfaces] "Those interfaces that carry a default route (IPv4 or IPv6).";

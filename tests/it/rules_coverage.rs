@@ -41,6 +41,7 @@ const COVERED: &[&str] = &[
     "critical-mounts",
     "active-swap",
     "loop-attached",
+    "block-devices-vanish",
     "default-route",
     "ssh-session",
     "interfaces-vanish",
@@ -975,6 +976,44 @@ fn fires_loop_attached() {
 fn quiet_loop_attached() {
     let c = check1(&loop_env(), "loop");
     quiet(&c, "loop-attached");
+}
+
+// --------------------------------------------------- block-devices-vanish
+
+#[test]
+fn fires_block_devices_vanish() {
+    // Unattached loop devices go with `loop` (found through its major).
+    let c = check1(&loop_env(), "loop");
+    fires(&c, "block-devices-vanish");
+    assert_eq!(c.list("/users/block_devices"), vec!["loop0", "loop1"]);
+    // ... and with a module whose removal takes loop along (softdep post).
+    let mut env = TestEnv::new();
+    env.dep("loop", &[])
+        .idle("loop")
+        .dep("dummy", &[])
+        .idle("dummy");
+    env.write("/proc/devices", "Block devices:\n  7 loop\n");
+    env.block_dev("loop0", 7, 0).block_dev("loop1", 7, 1);
+    env.modprobe_conf("kd.conf", "softdep dummy post: loop\n");
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    let f = c.finding("block-devices-vanish");
+    assert_eq!(f["caused_by"], "loop", "{f}");
+    assert!(f["message"].as_str().unwrap().contains("loop1"), "{f}");
+}
+
+#[test]
+fn quiet_block_devices_vanish() {
+    // Another module's block devices are not its own.
+    let mut env = loop_env();
+    env.dep("dummy", &[]).idle("dummy");
+    quiet(&check1(&env, "dummy"), "block-devices-vanish");
+    // A loaded loop with no device of its major.
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).idle("loop");
+    env.write("/proc/devices", "Block devices:\n  7 loop\n");
+    env.block_dev("vda", 253, 0);
+    quiet(&check1(&env, "loop"), "block-devices-vanish");
 }
 
 // ----------------------------------------- network: interfaces, routes, SSH

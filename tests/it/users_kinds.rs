@@ -627,3 +627,29 @@ fn a_mounted_nvme_namespace_pins_nvme_core_inferred() {
     assert!(nvme.has("mounted-filesystems"), "{}", nvme.why());
     assert_eq!(nvme.json["users"]["attributed_refs"], 0, "{}", nvme.why());
 }
+
+/// dummy loaded with insmod from outside the module tree: no index has its
+/// rtnl-link-dummy alias, yet the kernel deletes dummy0 with it. The kind is
+/// tied to the loaded module of that name, so it is caution, never safe.
+#[test]
+fn link_kind_without_alias_is_tied_to_the_loaded_module_of_that_name() {
+    let mut env = TestEnv::new();
+    env.dep("veth", &[]).idle("veth").idle("dummy");
+    env.virtual_iface("dummy0", true);
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert_eq!(c.list("/users/interfaces"), vec!["dummy0"]);
+    assert!(c.why().contains("no rtnl-link-dummy alias"), "{}", c.why());
+    assert!(
+        c.commands().contains(&"rmmod dummy".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    // A kind nothing is loaded for stays unowned.
+    let v = check1(&env, "veth");
+    assert!(!v.has("interfaces-vanish"), "{}", v.why());
+}

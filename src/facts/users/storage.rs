@@ -7,7 +7,7 @@ use crate::facts::devmap;
 use crate::facts::parse::{mountinfo, swaps};
 use crate::facts::system::{Loaded, System};
 use crate::facts::table::{Evidence, FactTable};
-use crate::root::{DevKind, DevNum, child};
+use crate::root::{DevKind, DevNum, ReadError, ReadErrorKind, child};
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
@@ -17,6 +17,7 @@ pub struct Storage {
     mounts: OnceCell<Loaded<Vec<mountinfo::Mount>>>,
     swaps: OnceCell<Loaded<Vec<swaps::Swap>>>,
     loops: OnceCell<Vec<(String, DevNum, Evidence)>>,
+    blocks: OnceCell<Result<Vec<(String, DevNum)>, ReadError>>,
     btrfs: OnceCell<Vec<(String, Vec<String>)>>,
     foreign: OnceCell<Vec<(mountinfo::Mount, String)>>,
 }
@@ -140,6 +141,22 @@ impl Storage {
             .collect()
     }
 
+    /// Every entry of /sys/class/block (disks, partitions, loop, dm, md)
+    /// with its device number; a missing directory is none at all.
+    fn blocks(&self, sys: &System) -> &Result<Vec<(String, DevNum)>, ReadError> {
+        self.blocks.get_or_init(|| {
+            let names = match sys.root.read_dir("/sys/class/block") {
+                Ok(n) => n,
+                Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            Ok(names
+                .into_iter()
+                .filter_map(|b| block_dev_of(sys, &b).map(|d| (b, d)))
+                .collect())
+        })
+    }
+
     /// Loop devices attached to a backing file.
     fn loops(&self, sys: &System) -> &Vec<(String, DevNum, Evidence)> {
         self.loops.get_or_init(|| {
@@ -165,6 +182,39 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     mounts(sys, u, name, t, tally);
     swap_areas(sys, u, name, t, tally);
     loop_devices(sys, u, name, t, tally);
+    block_devices(sys, u, name, t);
+}
+
+/// Every block device that goes with the module: those its drivers bind,
+/// those stacked on them, and those of its /proc/devices major (an
+/// unattached loop0 is still deleted with `loop`). Not a reference: the
+/// kernel deletes them on unload without asking.
+fn block_devices(sys: &System, u: &super::Users, name: &str, t: &mut FactTable) {
+    let list = match u.storage.blocks(sys) {
+        Ok(l) => l,
+        Err(e) => return t.unread("users.block_devices", e.clone()),
+    };
+    let mut out = Vec::new();
+    let mut ev = Vec::new();
+    for (b, dev) in list {
+        let o = u.devices.owners(sys, *dev);
+        if !o.has(name) {
+            continue;
+        }
+        out.push(b.clone());
+        // The evidence of the tie that names this module (a driver link, a
+        // slaves/ entry, a major), else the device number itself.
+        let why = o
+            .modules
+            .iter()
+            .position(|m| m == name)
+            .and_then(|i| o.evidence.get(i))
+            .filter(|e| !e.path.is_empty())
+            .cloned()
+            .unwrap_or_else(|| Evidence::new(format!("/sys/class/block/{b}/dev"), dev.to_string()));
+        ev.push(why);
+    }
+    t.set("users.block_devices", out, ev);
 }
 
 /// The device-mapper device (`dm-0`) called `name` (/sys/block/dm-N/dm/name).
