@@ -56,6 +56,7 @@ const COVERED: &[&str] = &[
     "crypto-in-use",
     "network-filesystem-over-interface",
     "other-namespace-mounts",
+    "stacked-devices",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1507,4 +1508,33 @@ fn quiet_outside_index() {
         "{:?}",
         c.commands()
     );
+}
+
+// ------------------------------------------------ devices stacked on disks
+
+#[test]
+fn fires_stacked_devices() {
+    let env = crate::users_kinds::disks_env(&["vda"], 1);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    crate::users_kinds::stack_on(&env, "vda", "md0", None, "9:0");
+    let c = check1(&env, "virtio_blk");
+    fires(&c, "stacked-devices");
+    assert!(
+        c.commands().contains(&"mdadm --stop /dev/md0".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_stacked_devices() {
+    let env = crate::users_kinds::disks_env(&["vda"], 0);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    quiet(&check1(&env, "virtio_blk"), "stacked-devices");
 }

@@ -183,6 +183,98 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     swap_areas(sys, u, name, t, tally);
     loop_devices(sys, u, name, t, tally);
     block_devices(sys, u, name, t);
+    stacked(sys, u, name, t, tally);
+}
+
+/// Named in the accounting when `/sys/class/block` could be listed.
+pub const CHECKED_HOLDERS: &str = "devices stacked on its disks (sysfs holders/)";
+
+/// The devices stacked on a block device (`holders/`: dm, md, bcache).
+fn holders_of(sys: &System, dev: &str) -> Vec<String> {
+    child("/sys/class/block", dev)
+        .and_then(|p| sys.root.read_dir(&format!("{p}/holders")).ok())
+        .unwrap_or_default()
+}
+
+/// Devices stacked on its disks and partitions (device-mapper, md): each
+/// holder opened the disk, one reference on its driver. Listed with what is
+/// stacked on them in turn, topmost first, the order they come apart.
+fn stacked(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
+    let Ok(blocks) = sys.root.read_dir("/sys/class/block") else {
+        for k in [
+            "users.stacked_devices",
+            "users.stacked_dm_names",
+            "users.stacked_md_devices",
+        ] {
+            t.set(k, Vec::<String>::new(), vec![]);
+        }
+        return;
+    };
+    tally.checked.push(CHECKED_HOLDERS);
+    let mut ev = Vec::new();
+    let mut order: Vec<String> = Vec::new();
+    for b in &blocks {
+        let holders = holders_of(sys, b);
+        if holders.is_empty() {
+            continue;
+        }
+        // A device itself stacked (dm-0 on vdb) is not its disk: what holds
+        // it holds the stacking driver, not this one.
+        let stacked_itself = child("/sys/class/block", b)
+            .and_then(|p| sys.root.read_dir(&format!("{p}/slaves")).ok())
+            .is_some_and(|s| !s.is_empty());
+        let Some(dev) = block_dev_of(sys, b).filter(|_| !stacked_itself) else {
+            continue;
+        };
+        if u.devices.owners(sys, dev).nearest() != Some(name) {
+            continue;
+        }
+        tally.classes.insert("storage".to_string());
+        for h in holders {
+            tally.attributed += 1;
+            ev.push(Evidence::new(
+                format!("/sys/class/block/{b}/holders/{h}"),
+                format!("{h} is stacked on {b}"),
+            ));
+            stack_above(sys, &h, &mut order, 0);
+        }
+    }
+    let (mut shown, mut dm, mut md) = (Vec::new(), Vec::new(), Vec::new());
+    for d in order {
+        let dm_name = child("/sys/class/block", &d)
+            .and_then(|p| sys.root.read_attr(&format!("{p}/dm/name")).ok())
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        match dm_name {
+            Some(n) => {
+                shown.push(format!("{d} ({n})"));
+                dm.push(n);
+            }
+            None => {
+                if d.starts_with("md") {
+                    md.push(format!("/dev/{d}"));
+                }
+                shown.push(d);
+            }
+        }
+    }
+    t.set("users.stacked_devices", shown, ev.clone());
+    t.set("users.stacked_dm_names", dm, ev.clone());
+    t.set("users.stacked_md_devices", md, ev);
+}
+
+/// `dev` after everything stacked on it (a corrupt tree's cycles and depth
+/// are cut off).
+fn stack_above(sys: &System, dev: &str, order: &mut Vec<String>, depth: usize) {
+    if depth > 16 || order.iter().any(|d| d == dev) {
+        return;
+    }
+    for h in holders_of(sys, dev) {
+        stack_above(sys, &h, order, depth + 1);
+    }
+    if !order.iter().any(|d| d == dev) {
+        order.push(dev.to_string());
+    }
 }
 
 /// Every block device that goes with the module: those its drivers bind,
