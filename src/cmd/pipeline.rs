@@ -179,7 +179,11 @@ impl<'r> Pipeline<'r> {
                     s.verdict = Some(if tool == Tool::Rmmod {
                         rmmod_verdict(sub)
                     } else {
-                        after_earlier_steps(sub, &taken)
+                        let (v, why) = after_earlier_steps(sub, &taken);
+                        if let Some(why) = why {
+                            s.why = format!("{} {why}", s.why);
+                        }
+                        v
                     });
                     s.removes = if tool == Tool::Rmmod {
                         vec![m.to_string()]
@@ -362,25 +366,55 @@ fn rmmod_verdict(sub: &Report) -> Verdict {
     }
 }
 
-/// A holder's removal judged as it will run: after the steps before it. A
-/// module blocked only by holders that those steps remove is no longer
-/// blocked then; what remains is what it takes down.
-fn after_earlier_steps(sub: &Report, taken: &std::collections::HashSet<String>) -> Verdict {
-    if sub.verdict != Verdict::Blocked {
-        return sub.verdict;
+/// A removal judged as it will run: after the steps before it. A module
+/// blocked only by holders that those steps remove is no longer blocked
+/// then; what remains is what it takes down. If it also keeps references
+/// that no user explains, nobody knows whether they are gone by then: the
+/// step is `unknown`, with the reason (second value) to add to its why. A
+/// user that was found keeps it blocked.
+fn after_earlier_steps(
+    sub: &Report,
+    taken: &std::collections::HashSet<String>,
+) -> (Verdict, Option<String>) {
+    let holders = &sub.module_info.holders;
+    if sub.verdict != Verdict::Blocked
+        || holders.is_empty()
+        || !holders.iter().all(|h| taken.contains(h))
+    {
+        return (sub.verdict, None);
     }
-    let only_holders = sub
+    let mut unexplained = false;
+    for f in sub
         .findings
         .iter()
         .filter(|f| f.verdict == Some(Verdict::Blocked))
-        .all(|f| f.rule == "held-by-modules");
-    if !only_holders || !sub.module_info.holders.iter().all(|h| taken.contains(h)) {
-        return Verdict::Blocked;
+    {
+        match f.rule.as_str() {
+            "held-by-modules" => {}
+            // The count beyond the holders: blocking only while no user is found.
+            "in-use" if sub.users.attributed_refs.unwrap_or(0) == 0 => unexplained = true,
+            _ => return (Verdict::Blocked, None),
+        }
     }
-    sub.findings
+    if unexplained {
+        let n = sub
+            .module_info
+            .unexplained_refs
+            .map_or_else(|| "some".to_string(), |n| n.to_string());
+        return (
+            Verdict::Unknown,
+            Some(format!(
+                "Once the earlier steps have removed its holders, {} still keeps {n} references no user explains: the kernel may refuse until they are released.",
+                sub.module
+            )),
+        );
+    }
+    let v = sub
+        .findings
         .iter()
         .filter_map(|f| f.verdict)
         .filter(|v| matches!(v, Verdict::Danger | Verdict::Unknown | Verdict::Caution))
         .max_by_key(|v| v.rank())
-        .unwrap_or(Verdict::Safe)
+        .unwrap_or(Verdict::Safe);
+    (v, None)
 }

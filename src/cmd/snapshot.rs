@@ -27,8 +27,8 @@ devices.tsv keeps what a copy of /proc loses: the device numbers of the files th
 processes hold open. One line per descriptor or device node, tab-separated:
     /proc/<pid>/fd/<n>  c|b  MAJOR:MINOR
 links.tsv keeps what rtnetlink said about the interfaces (link kind such as dummy,
-veth, bridge; port kind; peer namespace id) and their queueing disciplines, which
-sysfs does not show; see its header lines.
+veth, bridge; port kind; peer namespace id), their queueing disciplines, tc
+filters and the tc action table, which sysfs does not show; see its header lines.
 manifest.json names the tool version, the kernel release and the modules asked for.
 ";
 
@@ -72,7 +72,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         sys.touch_indexes();
         let _ = sys.modprobe_conf();
         let _ = sys.config();
-        // The interfaces' link kinds and qdiscs come from netlink, which a
+        // The interfaces' link kinds, qdiscs, filters and actions come from netlink, which a
         // copy of /sys cannot carry: read them even when no check needed them.
         let _ = live.net_view();
         if let Ok(p) = sys.modules_file("modules.devname") {

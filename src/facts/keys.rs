@@ -111,6 +111,10 @@ keys! {
     "users.critical_mounts" List [users.critical_mounts] "Those mounts that the system cannot lose: /, /boot, /usr, /var (rules/devices.toml).";
     "users.swaps" List [users.swaps] "Active swap areas on its devices.";
     "users.loop_devices" List [users.loop_devices] "Loop devices attached to a backing file.";
+    "users.block_devices" List [users.block_devices] "Block devices (/sys/class/block entries) that go with it: bound to its drivers, stacked on those, or of its /proc/devices major (loop0..7 of `loop`, attached or not).";
+    "users.stacked_devices" List "Devices stacked on its disks or partitions (sysfs holders/: device-mapper, md), and those stacked on them, topmost first: `dm-0 (NAME)`, `md0`.";
+    "users.stacked_dm_names" List "The device-mapper names among them, topmost first (`dmsetup remove NAME`).";
+    "users.stacked_md_devices" List "The md arrays among them (`/dev/mdN`, `mdadm --stop`).";
     "users.interfaces" List [users.interfaces] "Network interfaces it provides, with those stacked on them (bridges, bonds, VLANs).";
     "users.up_interfaces" List [users.up_interfaces] "Those interfaces that are administratively up.";
     "users.route_interfaces" List [users.default_route_interfaces] "Those interfaces that carry a default route (IPv4 or IPv6).";
@@ -120,13 +124,15 @@ keys! {
     "users.unknown_kind_interfaces" List "Interfaces no module could be tied to while their link kind was not read (a root without netlink's record), listed when it provides link kinds.";
     "users.peer_namespace_interfaces" List "Its interfaces whose peer or lower device lives in another network namespace (a container's veth end): netlink IFLA_LINK_NETNSID.";
     "users.other_netns" List "Network namespaces other than the inspected one (distinct /proc/PID/ns/net, names in /run/netns): their interfaces were not inspected.";
-    "users.kernel_refs" List "References the kernel holds on it, each with its source: default TCP congestion control, default and attached qdiscs, NLS tables of mounts, crypto algorithms in use (rules/kernel-refs.toml).";
-    "users.kernel_refs_checked" List "The sources of kernel-held references that could be read (sysctls, netlink qdiscs, mount options, /proc/crypto).";
+    "users.kernel_refs" List "References the kernel holds on it, each with its source: default TCP congestion control, default and attached qdiscs, tc classifiers and actions, NLS tables of mounts, crypto algorithms in use (rules/kernel-refs.toml).";
+    "users.kernel_refs_checked" List "The sources of kernel-held references that could be read (sysctls, netlink qdiscs, tc classifiers and actions, mount options, /proc/crypto).";
     "users.congestion_sysctls" List "`net.ipv4.tcp_congestion_control=FALLBACK` when its congestion control is the default: the setting that releases it.";
     "users.default_qdisc_sysctls" List "`net.core.default_qdisc=FALLBACK` when its qdisc is the default: the setting that releases it.";
     "users.qdisc_interfaces" List "Interfaces with one of its qdiscs in their root tree (tc qdisc del dev IFACE root releases them).";
     "users.ingress_qdisc_interfaces" List "Interfaces with its ingress qdisc.";
     "users.clsact_qdisc_interfaces" List "Interfaces with its clsact qdisc.";
+    "users.tc_filters" List "tc filters of its classifier or carrying its actions: `IFACE PARENT CHAIN PRIO` (netlink RTM_GETTFILTER).";
+    "users.tc_action_kinds" List "Its tc action kinds with actions not known to be bound to a filter (`tc actions flush action KIND` releases them).";
     "users.nls_mounts" List "Mount points whose options use its NLS table (iocharset=, codepage=) or its transport (9p trans=virtio).";
     "users.crypto_algorithms" List "Its crypto algorithms in use (refcnt above 1 in /proc/crypto): `name (driver)`.";
     "users.netfs_mounts" List "Network filesystems (NFS, CIFS, Ceph) whose server address (`addr=` mount option) is routed through its interfaces, deepest first.";

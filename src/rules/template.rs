@@ -15,12 +15,15 @@ pub enum Piece {
     Fact(&'static str),
     Item,
     /// `{item.N}`: the Nth space-separated field of the item (1-based; the
-    /// last field takes the rest of the item).
+    /// highest N the template uses takes the rest of the item).
     ItemField(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template(pub Vec<Piece>);
+
+/// How many fields `{item.N}` can name.
+const MAX_FIELDS: usize = 4;
 
 impl Template {
     /// `allow_item` permits `{item}`, valid only in steps with `for_each`.
@@ -40,10 +43,10 @@ impl Template {
                 match name.strip_prefix("item.") {
                     None => pieces.push(Piece::Item),
                     Some(n) => match n.parse::<usize>() {
-                        Ok(i @ 1..=2) => pieces.push(Piece::ItemField(i)),
+                        Ok(i @ 1..=MAX_FIELDS) => pieces.push(Piece::ItemField(i)),
                         _ => {
                             return Err(format!(
-                                "{{{name}}}: only {{item.1}} and {{item.2}} exist"
+                                "{{{name}}}: only {{item.1}} to {{item.{MAX_FIELDS}}} exist"
                             ));
                         }
                     },
@@ -98,14 +101,27 @@ impl Template {
         item_fmt: impl Fn(&str) -> String,
     ) -> String {
         let mut out = String::new();
+        let last = self
+            .0
+            .iter()
+            .filter_map(|p| match p {
+                Piece::ItemField(n) => Some(*n),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Item => out.push_str(&item_fmt(item.unwrap_or(""))),
                 Piece::ItemField(n) => {
                     let it = item.unwrap_or("");
-                    let (a, b) = it.split_once(' ').unwrap_or((it, ""));
-                    out.push_str(&item_fmt(if *n == 1 { a } else { b }));
+                    let field = if *n == last {
+                        it.splitn(last, ' ').nth(n - 1)
+                    } else {
+                        it.split(' ').nth(n - 1)
+                    };
+                    out.push_str(&item_fmt(field.unwrap_or("")));
                 }
                 Piece::Fact(f) => match facts.value(f) {
                     Some(v) => out.push_str(&value(v)),
@@ -143,7 +159,16 @@ mod tests {
             u.command(&t, Some("a;b /sys/bus/x y/unbind")),
             "echo 'a;b' > '/sys/bus/x y/unbind'"
         );
-        assert!(Template::parse("{item.3}", true).is_err());
+        let f = Template::parse(
+            "tc filter del dev {item.1} parent {item.2} prio {item.3}",
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            f.command(&t, Some("eth0 ffff:fff2 1 x y")),
+            "tc filter del dev eth0 parent ffff:fff2 prio '1 x y'"
+        );
+        assert!(Template::parse("{item.5}", true).is_err());
         assert!(Template::parse("{item.1}", false).is_err());
     }
 }

@@ -159,6 +159,7 @@ pub struct UsersInfo {
     pub critical_mounts: Vec<String>,
     pub swaps: Vec<String>,
     pub loop_devices: Vec<String>,
+    pub block_devices: Vec<String>,
     pub interfaces: Vec<String>,
     pub up_interfaces: Vec<String>,
     pub default_route_interfaces: Vec<String>,

@@ -307,3 +307,38 @@ fn drm_holders_plan_marks_the_console_step() {
     let b: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(b["verdict"], "danger");
 }
+
+/// `top` holds `mid`, which also keeps a reference of its own. Once
+/// `modprobe --remove top` has run, mid's holder is gone but that reference
+/// stays: with no user found for it the step is unknown (and says why); with
+/// a user found (a mount of its filesystem) it stays blocked.
+fn held_with_a_reference_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.dep("top", &["mid"]).dep("mid", &[]);
+    env.idle("top").loaded("mid", 2, "top,", "Live");
+    env
+}
+
+#[test]
+fn a_later_step_with_unexplained_references_is_unknown_not_blocked() {
+    let c = check1(&held_with_a_reference_env(), "mid");
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    let s = step(&c, "modprobe --remove mid");
+    assert_eq!(s["verdict"], "unknown", "{s}");
+    let why = s["why"].as_str().unwrap();
+    assert!(why.contains("1 references no user explains"), "{why}");
+}
+
+#[test]
+fn a_later_step_whose_user_was_found_stays_blocked() {
+    let mut env = held_with_a_reference_env();
+    env.alias("fs-mid", "mid");
+    env.append(
+        "/proc/self/mountinfo",
+        "40 22 0:40 / /srv rw - mid none rw\n",
+    );
+    let c = check1(&env, "mid");
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    let s = step(&c, "modprobe --remove mid");
+    assert_eq!(s["verdict"], "blocked", "{s}");
+}

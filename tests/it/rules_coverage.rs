@@ -41,6 +41,7 @@ const COVERED: &[&str] = &[
     "critical-mounts",
     "active-swap",
     "loop-attached",
+    "block-devices-vanish",
     "default-route",
     "ssh-session",
     "interfaces-vanish",
@@ -55,6 +56,7 @@ const COVERED: &[&str] = &[
     "crypto-in-use",
     "network-filesystem-over-interface",
     "other-namespace-mounts",
+    "stacked-devices",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -977,6 +979,44 @@ fn quiet_loop_attached() {
     quiet(&c, "loop-attached");
 }
 
+// --------------------------------------------------- block-devices-vanish
+
+#[test]
+fn fires_block_devices_vanish() {
+    // Unattached loop devices go with `loop` (found through its major).
+    let c = check1(&loop_env(), "loop");
+    fires(&c, "block-devices-vanish");
+    assert_eq!(c.list("/users/block_devices"), vec!["loop0", "loop1"]);
+    // ... and with a module whose removal takes loop along (softdep post).
+    let mut env = TestEnv::new();
+    env.dep("loop", &[])
+        .idle("loop")
+        .dep("dummy", &[])
+        .idle("dummy");
+    env.write("/proc/devices", "Block devices:\n  7 loop\n");
+    env.block_dev("loop0", 7, 0).block_dev("loop1", 7, 1);
+    env.modprobe_conf("kd.conf", "softdep dummy post: loop\n");
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    let f = c.finding("block-devices-vanish");
+    assert_eq!(f["caused_by"], "loop", "{f}");
+    assert!(f["message"].as_str().unwrap().contains("loop1"), "{f}");
+}
+
+#[test]
+fn quiet_block_devices_vanish() {
+    // Another module's block devices are not its own.
+    let mut env = loop_env();
+    env.dep("dummy", &[]).idle("dummy");
+    quiet(&check1(&env, "dummy"), "block-devices-vanish");
+    // A loaded loop with no device of its major.
+    let mut env = TestEnv::new();
+    env.dep("loop", &[]).idle("loop");
+    env.write("/proc/devices", "Block devices:\n  7 loop\n");
+    env.block_dev("vda", 253, 0);
+    quiet(&check1(&env, "loop"), "block-devices-vanish");
+}
+
 // ----------------------------------------- network: interfaces, routes, SSH
 
 const ROUTE_HEADER: &str =
@@ -1468,4 +1508,33 @@ fn quiet_outside_index() {
         "{:?}",
         c.commands()
     );
+}
+
+// ------------------------------------------------ devices stacked on disks
+
+#[test]
+fn fires_stacked_devices() {
+    let env = crate::users_kinds::disks_env(&["vda"], 1);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    crate::users_kinds::stack_on(&env, "vda", "md0", None, "9:0");
+    let c = check1(&env, "virtio_blk");
+    fires(&c, "stacked-devices");
+    assert!(
+        c.commands().contains(&"mdadm --stop /dev/md0".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_stacked_devices() {
+    let env = crate::users_kinds::disks_env(&["vda"], 0);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    quiet(&check1(&env, "virtio_blk"), "stacked-devices");
 }

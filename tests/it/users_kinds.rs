@@ -362,6 +362,180 @@ fn qdiscs_from_netlink_are_attributed_with_their_release() {
     );
 }
 
+/// eth0 with a clsact qdisc: a u32 filter on ingress carrying a mirred
+/// action (bound), a bpf filter on egress, and a standalone mirred action, as
+/// `snapshot` records them from RTM_GETTFILTER and RTM_GETACTION.
+fn tc_env(links_tail: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    for m in ["cls_u32", "cls_bpf", "act_mirred", "act_gact"] {
+        env.dep(m, &[]);
+    }
+    env.loaded("cls_u32", 1, "-", "Live")
+        .loaded("cls_bpf", 1, "-", "Live")
+        .loaded("act_mirred", 2, "-", "Live")
+        .loaded("act_gact", 0, "-", "Live");
+    env.class_device("net", "eth0", "pci0000:00/0000:00:03.0/net/eth0");
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!(
+            "netns\tnet:[1]\nlink\t1\tlo\t\t\t\nlink\t2\teth0\t\t\t\n\
+             qdisc\t2\tclsact\tffff:\n{links_tail}"
+        ),
+    );
+    env
+}
+
+const TC_RECORDS: &str = "filter\t2\tffff:fff2\t0\t1\t0x0800\tu32\tmirred\n\
+     filter\t2\tffff:fff3\t0\t3\t0x0003\tbpf\t\n\
+     action\tmirred\t1\tyes\naction\tmirred\t7\tno\n";
+
+#[test]
+fn tc_classifiers_are_attributed_with_a_filter_delete_step() {
+    let env = tc_env(TC_RECORDS);
+    let c = check1(&env, "cls_u32");
+    assert!(c.has("kernel-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert_eq!(c.json["users"]["attributed_refs"], 1);
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"tc filter del dev eth0 parent ffff:fff2 chain 0 prio 1".to_string()),
+        "{cmds:?}"
+    );
+    // Not the bpf filter: another classifier's.
+    assert!(!cmds.iter().any(|c| c.contains("prio 3")), "{cmds:?}");
+    assert!(c.why().contains("u32 filter on eth0"), "{}", c.why());
+    let b = check1(&env, "cls_bpf");
+    assert_eq!(b.json["module_info"]["unexplained_refs"], 0, "{}", b.why());
+    assert!(
+        b.commands()
+            .contains(&"tc filter del dev eth0 parent ffff:fff3 chain 0 prio 3".to_string()),
+        "{:?}",
+        b.commands()
+    );
+}
+
+#[test]
+fn tc_actions_bound_and_standalone_are_attributed_and_released() {
+    let env = tc_env(TC_RECORDS);
+    let c = check1(&env, "act_mirred");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert_eq!(c.json["users"]["attributed_refs"], 2);
+    let cmds = c.commands();
+    // The bound one goes with its filter, the standalone one by a flush,
+    // after the filter.
+    let del = cmds
+        .iter()
+        .position(|c| c == "tc filter del dev eth0 parent ffff:fff2 chain 0 prio 1")
+        .unwrap_or_else(|| panic!("{cmds:?}"));
+    let flush = cmds
+        .iter()
+        .position(|c| c == "tc actions flush action mirred")
+        .unwrap_or_else(|| panic!("{cmds:?}"));
+    assert!(del < flush, "{cmds:?}");
+    let why = c.why();
+    assert!(why.contains("action mirred index 7 (standalone)"), "{why}");
+}
+
+#[test]
+fn tc_stays_quiet_without_filters_or_actions_of_the_module() {
+    let env = tc_env(TC_RECORDS);
+    let g = check1(&env, "act_gact");
+    assert!(!g.has("kernel-references"), "{}", g.why());
+    assert!(
+        !g.commands().iter().any(|c| c.starts_with("tc ")),
+        "{:?}",
+        g.commands()
+    );
+    // Nothing recorded: cls_u32's reference stays unexplained, and the
+    // remainder still names the classifier dump as checked.
+    let env = tc_env("");
+    let c = check1(&env, "cls_u32");
+    assert!(!c.has("kernel-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 1);
+    assert!(
+        c.why().contains("tc classifiers (netlink RTM_GETTFILTER)"),
+        "{}",
+        c.why()
+    );
+    // A failed dump is not claimed as checked.
+    let env = tc_env("tcerror\tOperation not permitted\n");
+    let c = check1(&env, "cls_u32");
+    assert!(!c.why().contains("RTM_GETTFILTER"), "{}", c.why());
+}
+
+/// The live read for real: a clsact qdisc on `lo` of a fresh network
+/// namespace with a u32 filter carrying a mirred action and a standalone
+/// mirred action; `snapshot` records them. Skipped where the kernel lacks
+/// clsact, u32 or mirred (or namespaces cannot be made).
+#[test]
+fn snapshot_records_tc_filters_and_actions_read_from_netlink() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "ip link set lo up && tc qdisc add dev lo clsact \
+         && tc filter add dev lo ingress prio 1 protocol ip u32 match ip dst 10.0.0.1/32 \
+            action mirred egress redirect dev lo \
+         && tc actions add action mirred egress mirror dev lo index 7 \
+         && exec {:?} snapshot --dir {:?} lo",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let r = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output();
+    let Ok(r) = r else {
+        eprintln!("unshare missing: skipped");
+        return;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "no clsact/u32/mirred in a new network namespace here: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return;
+    }
+    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
+    let rows: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(
+        rows.contains(&"filter\t1\tffff:fff2\t0\t1\t0x0800\tu32\tmirred"),
+        "{tsv}"
+    );
+    assert!(rows.contains(&"action\tmirred\t1\tyes"), "{tsv}");
+    assert!(rows.contains(&"action\tmirred\t7\tno"), "{tsv}");
+    assert!(!rows.iter().any(|r| r.starts_with("tcerror")), "{tsv}");
+}
+
+#[test]
+fn a_mounted_binfmt_misc_is_attributed_with_its_umount() {
+    let mut env = TestEnv::new();
+    env.dep("binfmt_misc", &[])
+        .loaded("binfmt_misc", 1, "-", "Live")
+        .alias("fs-binfmt_misc", "binfmt_misc");
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n\
+         40 25 0:45 / /proc/sys/fs/binfmt_misc rw,nosuid,nodev,noexec,relatime - binfmt_misc binfmt_misc rw\n",
+    );
+    let c = check1(&env, "binfmt_misc");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert_eq!(c.list("/users/mounts"), vec!["/proc/sys/fs/binfmt_misc"]);
+    assert!(
+        c.commands()
+            .contains(&"umount -- /proc/sys/fs/binfmt_misc".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    assert!(c.why().contains("/proc/self/mountinfo:2"), "{}", c.why());
+    // Not mounted: its reference stays unexplained.
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    let c = check1(&env, "binfmt_misc");
+    assert!(c.list("/users/mounts").is_empty(), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 1);
+}
+
 #[test]
 fn nls_tables_of_a_vfat_mount_are_attributed() {
     let mut env = TestEnv::new();
@@ -410,7 +584,7 @@ fn crypto_users_are_inferred_from_refcnt() {
 
 /// virtio_blk loaded (one reference per open disk) with disks `names`
 /// (major 254, minor 16·i) on virtio devices, as sysfs links them.
-fn disks_env(names: &[&str], refcnt: i64) -> TestEnv {
+pub fn disks_env(names: &[&str], refcnt: i64) -> TestEnv {
     let mut env = TestEnv::new();
     env.dep("virtio_blk", &[])
         .dep("btrfs", &[])
@@ -441,6 +615,107 @@ fn disks_env(names: &[&str], refcnt: i64) -> TestEnv {
         );
     }
     env
+}
+
+/// A virtual block device `dev` (a dm device when `dm_name` is given, an md
+/// array otherwise) with number `num`, stacked on `lower` (a name under
+/// /sys/class/block): `holders/` of the lower, `slaves/` of the upper.
+pub fn stack_on(env: &TestEnv, lower: &str, dev: &str, dm_name: Option<&str>, num: &str) {
+    let dir = format!("/sys/devices/virtual/block/{dev}");
+    if std::fs::symlink_metadata(env.path().join(format!("sys/class/block/{dev}"))).is_err() {
+        env.class_device("block", dev, &format!("virtual/block/{dev}"));
+        env.write(&format!("{dir}/dev"), &format!("{num}\n"));
+        env.symlink(
+            &format!("/sys/dev/block/{num}"),
+            &format!("../../devices/virtual/block/{dev}"),
+        );
+        if let Some(n) = dm_name {
+            env.write(&format!("{dir}/dm/name"), &format!("{n}\n"));
+        }
+    }
+    env.symlink(
+        &format!("/sys/class/block/{lower}/holders/{dev}"),
+        &format!("../../{dev}"),
+    );
+    env.symlink(
+        &format!("{dir}/slaves/{lower}"),
+        &format!("../../../../../class/block/{lower}"),
+    );
+}
+
+#[test]
+fn devices_stacked_on_the_drivers_disk_are_attributed_topmost_first() {
+    let env = disks_env(&["vda", "vdb"], 2);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    // vdb holds dm-0 (cr-data) and md0; dm-1 (vg-lv) is on dm-0.
+    stack_on(&env, "vdb", "dm-0", Some("cr-data"), "253:0");
+    stack_on(&env, "vdb", "md0", None, "9:0");
+    stack_on(&env, "dm-0", "dm-1", Some("vg-lv"), "253:1");
+    let c = check1(&env, "virtio_blk");
+    assert!(c.has("stacked-devices"), "{}", c.why());
+    // The kernel refuses the removal while they hold vdb open.
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+    // Two holders opened vdb: both references explained.
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert_eq!(c.json["users"]["attributed_refs"], 2);
+    let cmds = c.commands();
+    let at = |x: &str| {
+        cmds.iter()
+            .position(|c| c == x)
+            .unwrap_or_else(|| panic!("{x}: {cmds:?}"))
+    };
+    assert!(
+        at("dmsetup remove vg-lv") < at("dmsetup remove cr-data"),
+        "{cmds:?}"
+    );
+    at("mdadm --stop /dev/md0");
+    assert!(
+        c.why().contains("/sys/class/block/vdb/holders/dm-0"),
+        "{}",
+        c.why()
+    );
+}
+
+#[test]
+fn a_critical_root_stacked_on_the_drivers_disk_is_danger() {
+    let env = disks_env(&["vda"], 1);
+    stack_on(&env, "vda", "dm-0", Some("vg-root"), "253:0");
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 253:0 / / rw - ext4 /dev/mapper/vg-root rw\n",
+    );
+    let c = check1(&env, "virtio_blk");
+    assert!(c.has("stacked-devices"), "{}", c.why());
+    // / on it is a danger finding, under the blocked verdict the open
+    // reference gives.
+    assert_eq!(c.finding("critical-mounts")["verdict"], "danger");
+    assert_eq!(c.list("/users/critical_mounts"), vec!["/"]);
+    assert_eq!(c.verdict(), "blocked", "{}", c.why());
+}
+
+#[test]
+fn devices_stacked_on_another_drivers_disk_are_not_this_drivers() {
+    let env = disks_env(&["vda"], 0);
+    env.write(
+        "/proc/self/mountinfo",
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
+    );
+    env.class_device("block", "sda", "pci0000:00/0000:00:09.0/host0/block/sda");
+    env.write(
+        "/sys/devices/pci0000:00/0000:00:09.0/host0/block/sda/dev",
+        "8:0\n",
+    );
+    stack_on(&env, "sda", "dm-0", Some("other"), "253:0");
+    let c = check1(&env, "virtio_blk");
+    assert!(!c.has("stacked-devices"), "{}", c.why());
+    assert!(
+        !c.commands().iter().any(|x| x.starts_with("dmsetup")),
+        "{:?}",
+        c.commands()
+    );
 }
 
 #[test]
@@ -626,4 +901,30 @@ fn a_mounted_nvme_namespace_pins_nvme_core_inferred() {
     assert_eq!(nvme.list("/users/mounts"), vec!["/var/lib/data"]);
     assert!(nvme.has("mounted-filesystems"), "{}", nvme.why());
     assert_eq!(nvme.json["users"]["attributed_refs"], 0, "{}", nvme.why());
+}
+
+/// dummy loaded with insmod from outside the module tree: no index has its
+/// rtnl-link-dummy alias, yet the kernel deletes dummy0 with it. The kind is
+/// tied to the loaded module of that name, so it is caution, never safe.
+#[test]
+fn link_kind_without_alias_is_tied_to_the_loaded_module_of_that_name() {
+    let mut env = TestEnv::new();
+    env.dep("veth", &[]).idle("veth").idle("dummy");
+    env.virtual_iface("dummy0", true);
+    env.write(
+        "/kmod-doctor-snapshot/links.tsv",
+        &format!("{LINKS_HEAD}link\t3\tdummy0\tdummy\t\t\n"),
+    );
+    let c = check1(&env, "dummy");
+    assert_eq!(c.verdict(), "caution", "{}", c.why());
+    assert_eq!(c.list("/users/interfaces"), vec!["dummy0"]);
+    assert!(c.why().contains("no rtnl-link-dummy alias"), "{}", c.why());
+    assert!(
+        c.commands().contains(&"rmmod dummy".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    // A kind nothing is loaded for stays unowned.
+    let v = check1(&env, "veth");
+    assert!(!v.has("interfaces-vanish"), "{}", v.why());
 }

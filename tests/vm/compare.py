@@ -38,11 +38,6 @@ import sys
 # scenario that agrees everywhere it ran FAILS the suite ("known gap fixed: remove it from the
 # list"), so the list cannot rot. The lead empties it as src gets fixed.
 KNOWN_GAPS = {
-    "softdep-post": "issue 10: the softdep post module (loop) is judged, but its unattached block"
-                    " devices loop0..loop7 that vanish with it are not named as users",
-    "insmod-outside-tree": "issue 10: the verdict is the kernel's side (`rmmod dummy` would succeed and"
-                           " the plan says rmmod); the suite runs `modprobe -r`, which answers"
-                           " \"not found\"",
 }
 
 # Differences between the live JSON and the replay of its snapshot known to be legitimate:
@@ -317,6 +312,18 @@ def known_gap(kernel, scenario):
     return KNOWN_GAPS.get("%s/%s" % (kernel, scenario)) or KNOWN_GAPS.get(scenario)
 
 
+def plan_removes_with(doc, command):
+    """The verdict's steps remove the module with the harness's command (`rmmod M` or
+    `modprobe -r M`): a step whose command starts with the same program and names M."""
+    words = command.split()
+    prog, module = os.path.basename(words[0]), words[-1]
+    for step in (doc or {}).get("next_steps") or []:
+        c = str(step.get("command", "")).split()
+        if c and os.path.basename(c[0]) == prog and module in c[1:]:
+            return True
+    return False
+
+
 def judge(verdict, rc, stderr, before, after):
     still_there = after == "yes" or "builtin" in stderr
     if verdict in ("blocked", "builtin"):
@@ -352,7 +359,7 @@ def collect(results, kernels, scenarios, binary=None):
             d = os.path.join(results, k, name)
             row = {"kernel": k, "scenario": name, "module": mod}
             if not os.path.isdir(d):
-                row.update(verdict="missing", note="no results", rc=None, stderr="", before="?",
+                row.update(verdict="missing", note="no results", rc=None, stderr="", before="?", remover="",
                            after="?", refcnt="?", reality="missing", agree=False, cons_agree=False,
                            cons_detail="no results", vanished=[],
                            rt={"status": "missing", "verdict": "-", "rules": [], "detail": "no results",
@@ -381,6 +388,13 @@ def collect(results, kernels, scenarios, binary=None):
                 agree=rc is not None and judge(verdict, rc, stderr, before, after),
                 live_doc=first_doc(read(os.path.join(d, "verdict.json"))),
             )
+            row["remover"] = read(os.path.join(d, "remover")).strip() or "/sbin/modprobe -r " + mod
+            # a removal kmod can only do with rmmod must be what the plan says
+            if (row["agree"] and row["remover"].startswith("/sbin/rmmod")
+                    and verdict in ("safe", "caution", "danger")
+                    and not plan_removes_with(row["live_doc"], row["remover"])):
+                row["agree"] = False
+                row["note"] = "the suite removed with `%s`; no step of the plan does" % row["remover"]
             row["rt"] = round_trip(binary, d, mod, row["live_doc"])
             row["vanished"] = vanished_items(read_inventory(os.path.join(d, "exists.before")),
                                              read_inventory(os.path.join(d, "exists.after")))
@@ -555,6 +569,9 @@ def write_vm_fixtures(results, outdir, kernels, rows, binary=None, refresh_all=F
                 "rules": rule_ids(r["live_doc"]),
                 "check_rc": int(check_rc) if check_rc.lstrip("-").isdigit() else None,
                 "modprobe_r": {
+                    # the command the suite removed with: `modprobe -r M`, or `rmmod M` for a
+                    # loaded module modprobe cannot find (the plan's command)
+                    "command": r["remover"],
                     "rc": r["rc"],
                     "stderr_first_line": (r["stderr"].strip().splitlines() or [""])[0],
                 },

@@ -2,7 +2,8 @@
 # Runs inside the VM (busybox sh, child of /init). For every scenario: set the situation up, ask
 # kmod-doctor (check json, snapshot -o .tar.gz, check text), copy what a verdict reads
 # (capture.sh), record the messages of rmmod/busybox where that cannot remove anything, really run
-# `/sbin/modprobe -r`, record the outcome, tear down. Results go to /results/<label>/<scenario>/.
+# `/sbin/modprobe -r` (or `rmmod` for a module modprobe cannot find: `remover`), record the outcome,
+# tear down. Results go to /results/<label>/<scenario>/.
 #
 # The host (tests/vm/compare.py) reads the scenario list from the `run_scenario NAME MODULE`
 # lines below: keep one per line, NAME unique.
@@ -80,6 +81,17 @@ removal_must_fail() {
     return 1
 }
 
+# remover: the command the plan removes $MOD with, as kmod decides it: `rmmod` for a loaded module
+# modprobe cannot find (loaded with insmod from outside the module tree: `modprobe -r` would only
+# say "not found"), else `modprobe -r`. compare.py checks the verdict's steps say the same.
+remover() {
+    if [ -e "/sys/module/$MODU/initstate" ] && ! /sbin/modprobe --show-depends "$MOD" > /dev/null 2>&1; then
+        echo /sbin/rmmod
+    else
+        echo "/sbin/modprobe -r"
+    fi
+}
+
 state() { # SUFFIX
     if [ -d "/sys/module/$MODU" ]; then echo yes; else echo no; fi > "$S/present.$1"
     if [ -e "/sys/module/$MODU/refcnt" ]; then cat "/sys/module/$MODU/refcnt"; else echo -; fi > "$S/refcnt.$1"
@@ -151,7 +163,10 @@ run_scenario() {
 
     # the real thing, and what it made vanish
     inventory before
-    cmd modprobe-r /sbin/modprobe -r "$MOD"
+    _rm=$(remover)
+    echo "$_rm $MOD" > "$S/remover"
+    # shellcheck disable=SC2086
+    cmd modprobe-r $_rm "$MOD"
     state after
     inventory after
     # after a real removal, rmmod's word for a module that is gone
@@ -310,6 +325,164 @@ setup_blacklisted_dep() {
 }
 teardown_blacklisted_dep() { rm -f /etc/modprobe.d/kd-blacklist.conf; /sbin/modprobe -r br_netfilter bridge; }
 
+# ------------------------------------------------------------------ issue 11: every class of user
+# Host tools the guest has no busybox applet for (iproute2's ip and tc, nft, dmsetup, mkfs.btrfs)
+# live in /kd/bin with their libraries: call them by that path (busybox's own `ip` comes first).
+KDB=/kd/bin
+export DM_DISABLE_UDEV=1
+
+# dummy interface NAME, up (the base of the tc scenarios)
+dummy_up() { /sbin/modprobe dummy numdummies=0 && $KDB/ip link add "$1" type dummy && $KDB/ip link set "$1" up; }
+
+# a process in a new network namespace: NETNS_PID (killed by release_holders)
+new_netns() {
+    unshare -n sleep 100000 &
+    NETNS_PID=$!; HOLDERS="$HOLDERS $NETNS_PID"
+    sleep 0.3
+    kill -0 "$NETNS_PID" 2>/dev/null || log "WARNING: no process in a new network namespace"
+}
+
+# veth: the module deletes both ends, the one here and its peer inside a container's namespace
+setup_veth_peer_netns() {
+    /sbin/modprobe veth && new_netns && $KDB/ip link add kdveth0 type veth peer name kdveth1 &&
+    $KDB/ip link set kdveth1 netns "$NETNS_PID" && $KDB/ip link set kdveth0 up &&
+    $KDB/ip addr add 192.0.2.9/24 dev kdveth0
+    $KDB/ip -d link show kdveth0
+}
+teardown_veth_peer_netns() { $KDB/ip link del kdveth0 2>/dev/null; release_holders; /sbin/modprobe -r veth; }
+
+# bonding with a dummy slave: /sys/class/net/bonding_masters is a file, not an interface
+setup_bond_slave() {
+    /sbin/modprobe bonding max_bonds=0 && dummy_up kdslave0 && $KDB/ip link add kdbond0 type bond &&
+    $KDB/ip link set kdslave0 down && $KDB/ip link set kdslave0 master kdbond0 && $KDB/ip link set kdbond0 up
+    ls -l /sys/class/net; $KDB/ip -d link show kdbond0
+}
+teardown_bond_slave() {
+    $KDB/ip link del kdbond0 2>/dev/null; $KDB/ip link del kdslave0; /sbin/modprobe -r bonding dummy
+}
+
+# a tbf queueing discipline on an interface holds sch_tbf
+setup_qdisc_tbf() {
+    dummy_up kdq0 && $KDB/tc qdisc add dev kdq0 root tbf rate 1mbit burst 32kbit latency 400ms
+    $KDB/tc qdisc show dev kdq0
+}
+teardown_qdisc_tbf() { $KDB/ip link del kdq0; /sbin/modprobe -r sch_tbf dummy; }
+
+# a u32 classifier under a prio qdisc holds cls_u32
+setup_tc_filter_u32() {
+    dummy_up kdf0 && $KDB/tc qdisc add dev kdf0 root handle 1: prio &&
+    $KDB/tc filter add dev kdf0 parent 1: protocol ip prio 1 u32 match ip dst 192.0.2.0/24 flowid 1:1
+    $KDB/tc filter show dev kdf0
+}
+teardown_tc_filter_u32() { $KDB/ip link del kdf0; /sbin/modprobe -r cls_u32 sch_prio dummy; }
+
+# a gact action (drop) on an ingress filter holds act_gact
+setup_tc_action_gact() {
+    dummy_up kda0 && $KDB/tc qdisc add dev kda0 ingress &&
+    $KDB/tc filter add dev kda0 parent ffff: protocol ip prio 1 u32 match ip dst 192.0.2.0/24 action drop
+    $KDB/tc filter show dev kda0 ingress
+}
+teardown_tc_action_gact() { $KDB/ip link del kda0; /sbin/modprobe -r act_gact cls_u32 sch_ingress dummy; }
+
+# an nftables rule matching conntrack state holds nft_ct
+setup_nft_ct_rule() {
+    $KDB/nft add table inet kd && $KDB/nft add chain inet kd input '{ type filter hook input priority 0; }' &&
+    $KDB/nft add rule inet kd input ct state established accept
+    $KDB/nft list ruleset
+}
+teardown_nft_ct_rule() { $KDB/nft delete table inet kd; /sbin/modprobe -r nft_ct; }
+
+# vfat mounted only inside another mount namespace (a container's): invisible in our mount table
+setup_vfat_other_mntns() {
+    FS_DISK=$(disk_by_serial kdfs) && mkdosfs "$FS_DISK" && /sbin/modprobe vfat || return 1
+    unshare -m sh -c "mount -t vfat $FS_DISK /mnt && exec sleep 100000" &
+    _p=$!; HOLDERS="$HOLDERS $_p"
+    _i=0
+    until grep -q ' /mnt vfat ' "/proc/$_p/mounts" 2>/dev/null || [ $_i -ge 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    grep ' /mnt ' "/proc/$_p/mounts" && ! grep ' /mnt ' /proc/mounts
+}
+# the namespace's mounts go with its last process, a moment later
+teardown_vfat_other_mntns() { release_holders; sleep 0.5; /sbin/modprobe -r vfat nls_cp437 nls_ascii nls_utf8; }
+
+# the NLS tables a FAT mount names (codepage=437 and iocharset=iso8859-1)
+mount_fat_nls() {
+    FS_DISK=$(disk_by_serial kdfs) && mkdosfs "$FS_DISK" && /sbin/modprobe vfat &&
+    mount -t vfat -o codepage=437,iocharset=iso8859-1 "$FS_DISK" /mnt && grep /mnt /proc/mounts
+}
+umount_fat_nls() { umount /mnt; /sbin/modprobe -r vfat nls_cp437 nls_iso8859-1 nls_ascii nls_utf8; }
+setup_nls_codepage_fat() { mount_fat_nls; }
+teardown_nls_codepage_fat() { umount_fat_nls; }
+setup_nls_iocharset_fat() { mount_fat_nls; }
+teardown_nls_iocharset_fat() { umount_fat_nls; }
+
+# an overlay mount (on a tmpfs: the upper layer needs xattrs)
+setup_overlay_mount() {
+    /sbin/modprobe overlay && mkdir -p /tmp/ov && mount -t tmpfs kdov /tmp/ov &&
+    mkdir -p /tmp/ov/l /tmp/ov/u /tmp/ov/w /tmp/ov/m &&
+    mount -t overlay kdoverlay -o lowerdir=/tmp/ov/l,upperdir=/tmp/ov/u,workdir=/tmp/ov/w /tmp/ov/m
+    grep /tmp/ov /proc/mounts
+}
+teardown_overlay_mount() { umount /tmp/ov/m; umount /tmp/ov; /sbin/modprobe -r overlay; }
+
+# a swap file on an ext4 mount (the mount holds ext4; the swap file holds the mount)
+setup_swapfile_ext4() {
+    FS_DISK=$(disk_by_serial kdfs) && mke2fs -q "$FS_DISK" && /sbin/modprobe ext4 &&
+    mount -t ext4 "$FS_DISK" /mnt && dd if=/dev/zero of=/mnt/swapfile bs=1M count=8 2>/dev/null &&
+    chmod 600 /mnt/swapfile && mkswap /mnt/swapfile && swapon /mnt/swapfile
+    cat /proc/swaps
+}
+teardown_swapfile_ext4() { swapoff /mnt/swapfile; umount /mnt; /sbin/modprobe -r ext4; }
+
+# btrfs on a virtio disk: mountinfo shows an anonymous 0:N device, not the disk's
+setup_btrfs_virtio() {
+    BT_DISK=$(disk_by_serial kdbtrfs) && /sbin/modprobe btrfs && $KDB/mkfs.btrfs -q -f "$BT_DISK" &&
+    mkdir -p /mnt/bt && mount -t btrfs "$BT_DISK" /mnt/bt
+    grep /mnt/bt /proc/self/mountinfo; ls /sys/fs/btrfs/*/devices
+}
+teardown_btrfs_virtio() { umount /mnt/bt; /sbin/modprobe -r btrfs; }
+
+# an ext4 mount on an NVMe namespace: it pins nvme_core (device operations) as well as nvme
+setup_nvme_mounted() {
+    /sbin/modprobe nvme && wait_for /dev/nvme0n1 && mke2fs -q /dev/nvme0n1 && /sbin/modprobe ext4 &&
+    mkdir -p /mnt/nvme && mount -t ext4 /dev/nvme0n1 /mnt/nvme
+    grep /mnt/nvme /proc/mounts; cat /sys/module/nvme_core/refcnt
+}
+teardown_nvme_mounted() { umount /mnt/nvme; /sbin/modprobe -r ext4 nvme; }
+
+# a 9p share from the host (qemu -virtfs): the mount holds its transport, 9pnet_virtio
+setup_ninep_share() {
+    /sbin/modprobe 9pnet_virtio && /sbin/modprobe 9p && mkdir -p /mnt/9p &&
+    mount -t 9p -o trans=virtio,version=9p2000.L kdshare /mnt/9p
+    grep /mnt/9p /proc/mounts; ls /mnt/9p
+}
+teardown_ninep_share() { umount /mnt/9p; /sbin/modprobe -r 9p 9pnet_virtio; }
+
+# binfmt_misc mounted, with one registered format
+setup_binfmt_misc_mount() {
+    /sbin/modprobe binfmt_misc && mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
+    echo ':kdtest:E::kdx::/bin/true:' > /proc/sys/fs/binfmt_misc/register
+    ls /proc/sys/fs/binfmt_misc
+}
+teardown_binfmt_misc_mount() {
+    echo -1 > /proc/sys/fs/binfmt_misc/kdtest; umount /proc/sys/fs/binfmt_misc; /sbin/modprobe -r binfmt_misc
+}
+
+# dm-crypt with xts(aes) (a plain dmsetup crypt table, no cryptsetup): the cipher holds xts
+setup_dm_crypt_xts() {
+    FS_DISK=$(disk_by_serial kdfs) && /sbin/modprobe dm_crypt && wait_for /dev/mapper/control &&
+    $KDB/dmsetup create kdcrypt --noudevsync --table "0 $(cat "/sys/block/${FS_DISK#/dev/}/size") crypt aes-xts-plain64 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 0 $FS_DISK 0"
+    $KDB/dmsetup table; grep -B1 -A3 'xts(aes)' /proc/crypto | head -n 20
+}
+teardown_dm_crypt_xts() { $KDB/dmsetup remove --noudevsync kdcrypt; /sbin/modprobe -r dm_crypt xts; }
+
+# dm-linear stacked on a virtio disk: the dm device holds the disk open (holders/ in sysfs)
+setup_dm_linear_on_disk() {
+    HOLD_DISK=$(disk_by_serial kdhold) && /sbin/modprobe dm_mod && wait_for /dev/mapper/control &&
+    $KDB/dmsetup create kdlinear --noudevsync --table "0 $(cat "/sys/block/${HOLD_DISK#/dev/}/size") linear $HOLD_DISK 0"
+    $KDB/dmsetup table; ls "/sys/block/${HOLD_DISK#/dev/}/holders"
+}
+teardown_dm_linear_on_disk() { $KDB/dmsetup remove --noudevsync kdlinear; /sbin/modprobe -r dm_mod; }
+
 # ------------------------------------------------------------------ main
 log "coldplug"
 /sbin/modprobe -a virtio_pci virtio_blk virtio_net bochs > "$RES/coldplug.log" 2>&1
@@ -345,6 +518,23 @@ run_scenario blacklisted-dep br_netfilter
 run_scenario insmod-outside-tree dummy
 run_scenario dummy-no-interface dummy
 run_scenario congestion-bbr tcp_bbr
+run_scenario veth-peer-netns veth
+run_scenario bond-slave bonding
+run_scenario qdisc-tbf sch_tbf
+run_scenario tc-filter-u32 cls_u32
+run_scenario tc-action-gact act_gact
+run_scenario nft-ct-rule nft_ct
+run_scenario vfat-other-mntns vfat
+run_scenario nls-codepage-fat nls_cp437
+run_scenario nls-iocharset-fat nls_iso8859-1
+run_scenario overlay-mount overlay
+run_scenario swapfile-ext4 ext4
+run_scenario btrfs-virtio virtio_blk
+run_scenario nvme-mounted nvme_core
+run_scenario ninep-share 9pnet_virtio
+run_scenario binfmt-misc-mount binfmt_misc
+run_scenario dm-crypt-xts xts
+run_scenario dm-linear-on-disk virtio_blk
 
 # ------------------------------------------------------------------ benchmark (issues 6, 13)
 # In the same boot as the scenarios, so only the ratios mean something: kmod's own tools against

@@ -7,6 +7,7 @@
 use super::Tally;
 use crate::facts::system::System;
 use crate::facts::table::{Evidence, FactTable};
+use crate::root::NetView;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -17,6 +18,8 @@ pub struct RefMap {
     pub qdisc_fallback: String,
     pub congestion: BTreeMap<String, String>,
     pub qdiscs: BTreeMap<String, String>,
+    pub classifiers: BTreeMap<String, String>,
+    pub actions: BTreeMap<String, String>,
     pub nls: BTreeMap<String, String>,
     pub transports: BTreeMap<String, String>,
 }
@@ -40,11 +43,17 @@ impl RefMap {
     }
 
     pub fn qdisc_module(&self, kind: &str) -> Option<String> {
-        match self.qdiscs.get(kind) {
-            Some(m) if m.is_empty() => None,
-            Some(m) => Some(m.clone()),
-            None => Some(format!("sch_{kind}")),
-        }
+        by_kind(&self.qdiscs, "sch_", kind)
+    }
+
+    /// The module of a tc classifier kind (`u32` → cls_u32).
+    pub fn classifier_module(&self, kind: &str) -> Option<String> {
+        by_kind(&self.classifiers, "cls_", kind)
+    }
+
+    /// The module of a tc action kind (`mirred` → act_mirred).
+    pub fn action_module(&self, kind: &str) -> Option<String> {
+        by_kind(&self.actions, "act_", kind)
     }
 
     /// The NLS module a mount option names (`iocharset=ascii` → nls_ascii,
@@ -67,6 +76,16 @@ impl RefMap {
             Some(m) => Some(m.clone()),
             None => Some(format!("nls_{}", table.replace('-', "_"))),
         }
+    }
+}
+
+/// A kind's module from its table: listed (empty: built in), else PREFIX + kind.
+fn by_kind(table: &BTreeMap<String, String>, prefix: &str, kind: &str) -> Option<String> {
+    match table.get(kind) {
+        Some(m) if m.is_empty() => None,
+        Some(m) => Some(m.clone()),
+        None if kind.is_empty() => None,
+        None => Some(format!("{prefix}{kind}")),
     }
 }
 
@@ -110,26 +129,26 @@ pub fn parse_crypto(text: &str) -> Vec<CryptoAlg> {
     out
 }
 
-/// Every source this part reads, named in the accounting.
-pub const CHECKED: [&str; 5] = [
-    "TCP congestion control (sysctl)",
-    "default qdisc (sysctl)",
-    "queueing disciplines (netlink)",
-    "NLS tables and transports of mounts (mount options)",
-    "crypto algorithms (/proc/crypto)",
-];
+// Every source this part reads, named in the accounting when it was read.
+pub const CHECKED_CONGESTION: &str = "TCP congestion control (sysctl)";
+pub const CHECKED_DEFAULT_QDISC: &str = "default qdisc (sysctl)";
+pub const CHECKED_QDISCS: &str = "queueing disciplines (netlink)";
+pub const CHECKED_TC_FILTERS: &str = "tc classifiers (netlink RTM_GETTFILTER)";
+pub const CHECKED_TC_ACTIONS: &str = "tc actions (netlink RTM_GETACTION)";
+pub const CHECKED_MOUNT_OPTIONS: &str = "NLS tables and transports of mounts (mount options)";
+pub const CHECKED_CRYPTO: &str = "crypto algorithms (/proc/crypto)";
 
 pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
     let map = map();
     let mut refs: Vec<String> = Vec::new();
     let mut ev: Vec<Evidence> = Vec::new();
-    let mut checked: Vec<String> = Vec::new();
+    let mut checked: Vec<String> = tally.checked.iter().map(|c| c.to_string()).collect();
 
     // Default congestion control: one reference (per namespace; this one).
     let mut cc_sysctls = Vec::new();
     let p = "/proc/sys/net/ipv4/tcp_congestion_control";
     if let Ok(cc) = sys.root.read_attr(p) {
-        checked.push(CHECKED[0].to_string());
+        checked.push(CHECKED_CONGESTION.to_string());
         let cc = cc.trim();
         if map.congestion_module(cc).as_deref() == Some(name) {
             refs.push(format!("default TCP congestion control {cc} ({p})"));
@@ -147,7 +166,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let mut dq = Vec::new();
     let p = "/proc/sys/net/core/default_qdisc";
     if let Ok(q) = sys.root.read_attr(p) {
-        checked.push(CHECKED[1].to_string());
+        checked.push(CHECKED_DEFAULT_QDISC.to_string());
         let q = q.trim();
         if map.qdisc_module(q).as_deref() == Some(name) {
             refs.push(format!("default qdisc {q} ({p})"));
@@ -158,47 +177,25 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     }
     t.set("users.default_qdisc_sysctls", dq, vec![]);
 
-    // Attached qdiscs: one reference each.
-    let (mut root_if, mut ingress_if, mut clsact_if) = (Vec::new(), Vec::new(), Vec::new());
     if let Ok(Some(view)) = u.network.view(sys) {
-        checked.push(CHECKED[2].to_string());
-        for q in &view.qdiscs {
-            if map.qdisc_module(&q.kind).as_deref() != Some(name) {
-                continue;
-            }
-            let dev = view
-                .links
-                .iter()
-                .find(|l| l.ifindex == q.ifindex)
-                .map(|l| l.name.clone())
-                .unwrap_or_else(|| format!("ifindex {}", q.ifindex));
-            refs.push(format!(
-                "qdisc {} {} on {dev} ({})",
-                q.kind, q.handle, view.source
-            ));
-            ev.push(Evidence::new(
-                &view.source,
-                format!("qdisc {} {} dev {dev}", q.kind, q.handle),
-            ));
-            tally.attributed += 1;
-            let list = match q.kind.as_str() {
-                "ingress" => &mut ingress_if,
-                "clsact" => &mut clsact_if,
-                _ => &mut root_if,
-            };
-            if !list.contains(&dev) {
-                list.push(dev);
-            }
+        checked.push(CHECKED_QDISCS.to_string());
+        tc(view, name, &mut refs, &mut ev, &mut checked, t, tally);
+    } else {
+        for k in [
+            "users.qdisc_interfaces",
+            "users.ingress_qdisc_interfaces",
+            "users.clsact_qdisc_interfaces",
+            "users.tc_filters",
+            "users.tc_action_kinds",
+        ] {
+            t.set(k, Vec::<String>::new(), vec![]);
         }
     }
-    t.set("users.qdisc_interfaces", root_if, vec![]);
-    t.set("users.ingress_qdisc_interfaces", ingress_if, vec![]);
-    t.set("users.clsact_qdisc_interfaces", clsact_if, vec![]);
 
     // NLS tables named by the options of mounted filesystems.
     let mut nls_mounts = Vec::new();
     if let Ok(mounts) = u.storage.mounts(sys) {
-        checked.push(CHECKED[3].to_string());
+        checked.push(CHECKED_MOUNT_OPTIONS.to_string());
         for m in mounts {
             for (k, v) in &m.super_options {
                 let transport = map.transports.get(&format!("{}:{k}={v}", m.fs_type));
@@ -226,7 +223,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let mut algs = Vec::new();
     let p = "/proc/crypto";
     if let Ok(text) = sys.root.read_to_string(p) {
-        checked.push(CHECKED[4].to_string());
+        checked.push(CHECKED_CRYPTO.to_string());
         for a in parse_crypto(&text).into_iter().filter(|a| a.module == name) {
             let users = a.refcnt - 1;
             if users > 0 {
@@ -248,6 +245,102 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     t.set("users.kernel_refs_checked", checked, vec![]);
 }
 
+/// Attached qdiscs, classifier instances and actions: one reference each.
+fn tc(
+    view: &NetView,
+    name: &str,
+    refs: &mut Vec<String>,
+    ev: &mut Vec<Evidence>,
+    checked: &mut Vec<String>,
+    t: &mut FactTable,
+    tally: &mut Tally,
+) {
+    let map = map();
+    let (mut root_if, mut ingress_if, mut clsact_if) = (Vec::new(), Vec::new(), Vec::new());
+    for q in &view.qdiscs {
+        if map.qdisc_module(&q.kind).as_deref() != Some(name) {
+            continue;
+        }
+        let dev = view.iface_name(q.ifindex);
+        refs.push(format!(
+            "qdisc {} {} on {dev} ({})",
+            q.kind, q.handle, view.source
+        ));
+        ev.push(Evidence::new(
+            &view.source,
+            format!("qdisc {} {} dev {dev}", q.kind, q.handle),
+        ));
+        tally.attributed += 1;
+        let list = match q.kind.as_str() {
+            "ingress" => &mut ingress_if,
+            "clsact" => &mut clsact_if,
+            _ => &mut root_if,
+        };
+        if !list.contains(&dev) {
+            list.push(dev);
+        }
+    }
+    t.set("users.qdisc_interfaces", root_if, vec![]);
+    t.set("users.ingress_qdisc_interfaces", ingress_if, vec![]);
+    t.set("users.clsact_qdisc_interfaces", clsact_if, vec![]);
+
+    // Filters to delete: those of its classifier, and those carrying its
+    // actions (a bound action goes with its filter).
+    let mut filters = Vec::new();
+    let mut flush = Vec::new();
+    if view.tc_error.is_none() {
+        checked.push(CHECKED_TC_FILTERS.to_string());
+        checked.push(CHECKED_TC_ACTIONS.to_string());
+    }
+    for f in &view.filters {
+        let own = map.classifier_module(&f.kind).as_deref() == Some(name);
+        let carries = f
+            .actions
+            .iter()
+            .any(|a| map.action_module(a).as_deref() == Some(name));
+        if !own && !carries {
+            continue;
+        }
+        let dev = view.iface_name(f.ifindex);
+        let what = format!(
+            "{} filter on {dev} parent {} chain {} prio {} protocol {:#06x}",
+            f.kind, f.parent, f.chain, f.prio, f.protocol
+        );
+        if own {
+            refs.push(format!("{what} ({})", view.source));
+            ev.push(Evidence::new(&view.source, &what));
+            tally.attributed += 1;
+        }
+        let item = format!("{dev} {} {} {}", f.parent, f.chain, f.prio);
+        if !filters.contains(&item) {
+            filters.push(item);
+        }
+    }
+    for a in &view.actions {
+        if map.action_module(&a.kind).as_deref() != Some(name) {
+            continue;
+        }
+        let index = match a.index {
+            0 => String::new(),
+            i => format!(" index {i}"),
+        };
+        let state = match a.bound {
+            Some(true) => "bound to a filter",
+            Some(false) => "standalone",
+            None => "in the action table",
+        };
+        let what = format!("action {}{index} ({state})", a.kind);
+        refs.push(format!("{what} ({})", view.source));
+        ev.push(Evidence::new(&view.source, &what));
+        tally.attributed += 1;
+        if a.bound != Some(true) && !flush.contains(&a.kind) {
+            flush.push(a.kind.clone());
+        }
+    }
+    t.set("users.tc_filters", filters, vec![]);
+    t.set("users.tc_action_kinds", flush, vec![]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +353,9 @@ mod tests {
         assert_eq!(m.qdisc_module("clsact").as_deref(), Some("sch_ingress"));
         assert_eq!(m.qdisc_module("fq_codel").as_deref(), Some("sch_fq_codel"));
         assert_eq!(m.qdisc_module("pfifo_fast"), None);
+        assert_eq!(m.classifier_module("u32").as_deref(), Some("cls_u32"));
+        assert_eq!(m.action_module("mirred").as_deref(), Some("act_mirred"));
+        assert_eq!(m.action_module(""), None);
         assert_eq!(
             m.nls_module("codepage", "437").as_deref(),
             Some("nls_cp437")

@@ -37,6 +37,9 @@ pub struct Tally {
     pub attributed: i64,
     /// What the module serves, as seen from its users.
     pub classes: BTreeSet<String>,
+    /// Sources of references a part read (named constants), for the
+    /// accounting of what was checked.
+    pub checked: Vec<&'static str>,
 }
 
 pub fn gather(sys: &System, u: &Users, name: &str, t: &mut FactTable) {

@@ -187,6 +187,20 @@ impl Network {
                                 format!("{i}: link kind {} ({}: {})", l.kind, ev.path, ev.value),
                             ),
                         ));
+                    } else if let Some(m) = kind_named_module(sys, &l.kind) {
+                        // No index lists the kind (a module loaded with insmod
+                        // from outside the tree): the kernel registers link
+                        // kinds under the module's own name as a rule.
+                        owners.push((
+                            m.clone(),
+                            Evidence::new(
+                                &v.source,
+                                format!(
+                                    "{i}: link kind {}, no rtnl-link-{} alias: the loaded module {m}",
+                                    l.kind, l.kind
+                                ),
+                            ),
+                        ));
                     }
                     if let Some(id) = l.link_netnsid {
                         foreign_peer = Some(Evidence::new(
@@ -273,6 +287,15 @@ impl Network {
             Ok(out)
         })
     }
+}
+
+/// The loaded module named like a link kind no alias maps.
+fn kind_named_module(sys: &System, kind: &str) -> Option<String> {
+    if kind.is_empty() {
+        return None;
+    }
+    let name = crate::facts::name::normalize(kind);
+    sys.loaded_entry(&name).map(|_| name)
 }
 
 const KEYS: [&str; 8] = [

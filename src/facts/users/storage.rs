@@ -7,7 +7,7 @@ use crate::facts::devmap;
 use crate::facts::parse::{mountinfo, swaps};
 use crate::facts::system::{Loaded, System};
 use crate::facts::table::{Evidence, FactTable};
-use crate::root::{DevKind, DevNum, child};
+use crate::root::{DevKind, DevNum, ReadError, ReadErrorKind, child};
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
@@ -17,6 +17,7 @@ pub struct Storage {
     mounts: OnceCell<Loaded<Vec<mountinfo::Mount>>>,
     swaps: OnceCell<Loaded<Vec<swaps::Swap>>>,
     loops: OnceCell<Vec<(String, DevNum, Evidence)>>,
+    blocks: OnceCell<Result<Vec<(String, DevNum)>, ReadError>>,
     btrfs: OnceCell<Vec<(String, Vec<String>)>>,
     foreign: OnceCell<Vec<(mountinfo::Mount, String)>>,
 }
@@ -140,6 +141,22 @@ impl Storage {
             .collect()
     }
 
+    /// Every entry of /sys/class/block (disks, partitions, loop, dm, md)
+    /// with its device number; a missing directory is none at all.
+    fn blocks(&self, sys: &System) -> &Result<Vec<(String, DevNum)>, ReadError> {
+        self.blocks.get_or_init(|| {
+            let names = match sys.root.read_dir("/sys/class/block") {
+                Ok(n) => n,
+                Err(e) if e.kind == ReadErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            Ok(names
+                .into_iter()
+                .filter_map(|b| block_dev_of(sys, &b).map(|d| (b, d)))
+                .collect())
+        })
+    }
+
     /// Loop devices attached to a backing file.
     fn loops(&self, sys: &System) -> &Vec<(String, DevNum, Evidence)> {
         self.loops.get_or_init(|| {
@@ -165,6 +182,131 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     mounts(sys, u, name, t, tally);
     swap_areas(sys, u, name, t, tally);
     loop_devices(sys, u, name, t, tally);
+    block_devices(sys, u, name, t);
+    stacked(sys, u, name, t, tally);
+}
+
+/// Named in the accounting when `/sys/class/block` could be listed.
+pub const CHECKED_HOLDERS: &str = "devices stacked on its disks (sysfs holders/)";
+
+/// The devices stacked on a block device (`holders/`: dm, md, bcache).
+fn holders_of(sys: &System, dev: &str) -> Vec<String> {
+    child("/sys/class/block", dev)
+        .and_then(|p| sys.root.read_dir(&format!("{p}/holders")).ok())
+        .unwrap_or_default()
+}
+
+/// Devices stacked on its disks and partitions (device-mapper, md): each
+/// holder opened the disk, one reference on its driver. Listed with what is
+/// stacked on them in turn, topmost first, the order they come apart.
+fn stacked(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
+    let Ok(blocks) = sys.root.read_dir("/sys/class/block") else {
+        for k in [
+            "users.stacked_devices",
+            "users.stacked_dm_names",
+            "users.stacked_md_devices",
+        ] {
+            t.set(k, Vec::<String>::new(), vec![]);
+        }
+        return;
+    };
+    tally.checked.push(CHECKED_HOLDERS);
+    let mut ev = Vec::new();
+    let mut order: Vec<String> = Vec::new();
+    for b in &blocks {
+        let holders = holders_of(sys, b);
+        if holders.is_empty() {
+            continue;
+        }
+        // A device itself stacked (dm-0 on vdb) is not its disk: what holds
+        // it holds the stacking driver, not this one.
+        let stacked_itself = child("/sys/class/block", b)
+            .and_then(|p| sys.root.read_dir(&format!("{p}/slaves")).ok())
+            .is_some_and(|s| !s.is_empty());
+        let Some(dev) = block_dev_of(sys, b).filter(|_| !stacked_itself) else {
+            continue;
+        };
+        if u.devices.owners(sys, dev).nearest() != Some(name) {
+            continue;
+        }
+        tally.classes.insert("storage".to_string());
+        for h in holders {
+            tally.attributed += 1;
+            ev.push(Evidence::new(
+                format!("/sys/class/block/{b}/holders/{h}"),
+                format!("{h} is stacked on {b}"),
+            ));
+            stack_above(sys, &h, &mut order, 0);
+        }
+    }
+    let (mut shown, mut dm, mut md) = (Vec::new(), Vec::new(), Vec::new());
+    for d in order {
+        let dm_name = child("/sys/class/block", &d)
+            .and_then(|p| sys.root.read_attr(&format!("{p}/dm/name")).ok())
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        match dm_name {
+            Some(n) => {
+                shown.push(format!("{d} ({n})"));
+                dm.push(n);
+            }
+            None => {
+                if d.starts_with("md") {
+                    md.push(format!("/dev/{d}"));
+                }
+                shown.push(d);
+            }
+        }
+    }
+    t.set("users.stacked_devices", shown, ev.clone());
+    t.set("users.stacked_dm_names", dm, ev.clone());
+    t.set("users.stacked_md_devices", md, ev);
+}
+
+/// `dev` after everything stacked on it (a corrupt tree's cycles and depth
+/// are cut off).
+fn stack_above(sys: &System, dev: &str, order: &mut Vec<String>, depth: usize) {
+    if depth > 16 || order.iter().any(|d| d == dev) {
+        return;
+    }
+    for h in holders_of(sys, dev) {
+        stack_above(sys, &h, order, depth + 1);
+    }
+    if !order.iter().any(|d| d == dev) {
+        order.push(dev.to_string());
+    }
+}
+
+/// Every block device that goes with the module: those its drivers bind,
+/// those stacked on them, and those of its /proc/devices major (an
+/// unattached loop0 is still deleted with `loop`). Not a reference: the
+/// kernel deletes them on unload without asking.
+fn block_devices(sys: &System, u: &super::Users, name: &str, t: &mut FactTable) {
+    let list = match u.storage.blocks(sys) {
+        Ok(l) => l,
+        Err(e) => return t.unread("users.block_devices", e.clone()),
+    };
+    let mut out = Vec::new();
+    let mut ev = Vec::new();
+    for (b, dev) in list {
+        let o = u.devices.owners(sys, *dev);
+        if !o.has(name) {
+            continue;
+        }
+        out.push(b.clone());
+        // The evidence of the tie that names this module (a driver link, a
+        // slaves/ entry, a major), else the device number itself.
+        let why = o
+            .modules
+            .iter()
+            .position(|m| m == name)
+            .and_then(|i| o.evidence.get(i))
+            .filter(|e| !e.path.is_empty())
+            .cloned()
+            .unwrap_or_else(|| Evidence::new(format!("/sys/class/block/{b}/dev"), dev.to_string()));
+        ev.push(why);
+    }
+    t.set("users.block_devices", out, ev);
 }
 
 /// The device-mapper device (`dm-0`) called `name` (/sys/block/dm-N/dm/name).
