@@ -580,6 +580,42 @@ fn crypto_users_are_inferred_from_refcnt() {
     assert!(c.why().contains("inferred"), "{}", c.why());
 }
 
+/// Filters on a class of a classful qdisc are read too (RTM_GETTCLASS, then
+/// RTM_GETTFILTER on each class). Skipped where htb or u32 is missing.
+#[test]
+fn snapshot_records_filters_on_classes() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "ip link set lo up && tc qdisc add dev lo root handle 1: htb default 10 \
+         && tc class add dev lo parent 1: classid 1:10 htb rate 1mbit \
+         && tc filter add dev lo parent 1:10 prio 4 protocol ip u32 match ip dst 10.0.0.3/32 flowid 1:10 \
+         && exec {:?} snapshot --dir {:?} lo",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let Ok(r) = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output()
+    else {
+        eprintln!("unshare missing: skipped");
+        return;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "no htb/u32 in a new network namespace here: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return;
+    }
+    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
+    assert!(
+        tsv.lines()
+            .any(|l| l == "filter\t1\t1:10\t0\t4\t0x0800\tu32\t"),
+        "{tsv}"
+    );
+}
+
 // ---------------------------------------------------------- netfilter
 
 /// nf_tables modules as a Debian kernel builds them, with the kernel's own
