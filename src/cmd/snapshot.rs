@@ -4,7 +4,7 @@
 use super::{CmdError, Config, Pipeline};
 use crate::exit::Exit;
 use crate::facts::resolve::{Resolved, Via};
-use crate::root::{DEVICES_TSV, LINKS_TSV, Root};
+use crate::root::{DEVICES_TSV, LINKS_TSV, NFTABLES_TSV, Root};
 use std::path::{Path, PathBuf};
 
 /// Where `snapshot` writes without `-o` or `--dir`.
@@ -29,6 +29,8 @@ processes hold open. One line per descriptor or device node, tab-separated:
 links.tsv keeps what rtnetlink said about the interfaces (link kind such as dummy,
 veth, bridge; port kind; peer namespace id), their queueing disciplines, tc
 filters and the tc action table, which sysfs does not show; see its header lines.
+nftables.tsv keeps what nf_tables said over netlink: tables, chains with their type,
+and the expressions of each rule (or why it could not be read).
 manifest.json names the tool version, the kernel release and the modules asked for.
 ";
 
@@ -75,6 +77,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         // The interfaces' link kinds, qdiscs, filters and actions come from netlink, which a
         // copy of /sys cannot carry: read them even when no check needed them.
         let _ = live.net_view();
+        let _ = live.nft_view(crate::facts::users::netfilter::may_ask(sys));
         if let Ok(p) = sys.modules_file("modules.devname") {
             let _ = live.read_bytes(&p);
         }
@@ -135,6 +138,15 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or("links.tsv"),
+            &v.to_tsv(),
+        )?;
+    }
+    if let Some(v) = rec.nft_view() {
+        write(
+            Path::new(NFTABLES_TSV)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("nftables.tsv"),
             &v.to_tsv(),
         )?;
     }

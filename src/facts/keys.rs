@@ -131,6 +131,10 @@ keys! {
     "users.qdisc_interfaces" List "Interfaces with one of its qdiscs in their root tree (tc qdisc del dev IFACE root releases them).";
     "users.ingress_qdisc_interfaces" List "Interfaces with its ingress qdisc.";
     "users.clsact_qdisc_interfaces" List "Interfaces with its clsact qdisc.";
+    "users.netfilter_refs" List "References netfilter holds on it, each with its source: expressions of nf_tables rules (their `nft-expr-` aliases), base chains of its chain type, iptables-nft's xtables matches and targets, legacy iptables tables (inferred).";
+    "users.nft_rules" List "nf_tables rules using it: `FAMILY TABLE CHAIN HANDLE`.";
+    "users.nft_base_chains" List "nf_tables base chains of its chain type: `FAMILY TABLE CHAIN`.";
+    "users.legacy_tables" List "Its legacy iptables tables: `COMMAND TABLE` (`iptables filter`).";
     "users.tc_filters" List "tc filters of its classifier or carrying its actions: `IFACE PARENT CHAIN PRIO` (netlink RTM_GETTFILTER).";
     "users.tc_action_kinds" List "Its tc action kinds with actions not known to be bound to a filter (`tc actions flush action KIND` releases them).";
     "users.nls_mounts" List "Mount points whose options use its NLS table (iocharset=, codepage=) or its transport (9p trans=virtio).";

@@ -469,7 +469,14 @@ fn dump_tc(
             parents.push((ix, major, 0));
         }
     }
-    let ifaces: Vec<u32> = view.links.iter().map(|l| l.ifindex).collect();
+    // Classes hang only under a qdisc with a handle of its own.
+    let mut ifaces: Vec<u32> = qdiscs
+        .iter()
+        .filter(|&&(_, major)| major != 0 && major != CLSACT)
+        .map(|&(ix, _)| ix)
+        .collect();
+    ifaces.sort_unstable();
+    ifaces.dedup();
     for ix in ifaces {
         let mut req = TcMessage::default();
         req.header.index = ix as i32;

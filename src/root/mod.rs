@@ -14,12 +14,14 @@ mod devices;
 mod error;
 pub mod export;
 mod links;
+mod nftables;
 mod ranged;
 mod record;
 pub mod shape;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
 pub use links::{LINKS_TSV, LinkRecord, NetView, QdiscRecord};
+pub use nftables::{NFTABLES_TSV, NOT_ASKED, NftChain, NftRule, NftView, family_name};
 
 /// Where a snapshot keeps the session facts a copy cannot carry.
 pub const SESSION_FILE: &str = "/kmod-doctor-snapshot/session";

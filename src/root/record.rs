@@ -18,6 +18,7 @@ pub struct Recorder {
     paths: RefCell<BTreeMap<String, Recorded>>,
     devices: RefCell<BTreeMap<String, DevNum>>,
     net_view: RefCell<Option<super::NetView>>,
+    nft_view: RefCell<Option<super::NftView>>,
 }
 
 impl Recorder {
@@ -44,6 +45,15 @@ impl Recorder {
     /// The rtnetlink view read during the run, if one was.
     pub fn net_view(&self) -> Option<super::NetView> {
         self.net_view.borrow().clone()
+    }
+
+    pub(super) fn note_nft_view(&self, v: super::NftView) {
+        *self.nft_view.borrow_mut() = Some(v);
+    }
+
+    /// The nf_tables view read during the run, if one was.
+    pub fn nft_view(&self) -> Option<super::NftView> {
+        self.nft_view.borrow().clone()
     }
 
     pub fn paths(&self) -> BTreeMap<String, Recorded> {

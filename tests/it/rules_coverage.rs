@@ -57,6 +57,7 @@ const COVERED: &[&str] = &[
     "network-filesystem-over-interface",
     "other-namespace-mounts",
     "stacked-devices",
+    "netfilter-references",
 ];
 
 fn builtin_rule_ids() -> Vec<String> {
@@ -1537,4 +1538,37 @@ fn quiet_stacked_devices() {
         "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
     );
     quiet(&check1(&env, "virtio_blk"), "stacked-devices");
+}
+
+// ------------------------------------------------------------- netfilter
+
+#[test]
+fn fires_netfilter_references() {
+    let mut env = TestEnv::new();
+    env.dep("nft_ct", &[]).alias("nft-expr-ct", "nft_ct");
+    env.loaded("nft_ct", 1, "-", "Live");
+    env.write(
+        "/kmod-doctor-snapshot/nftables.tsv",
+        "table\t1\tt\nchain\t1\tt\tc\tfilter\nrule\t1\tt\tc\t5\tct,cmp,immediate\n",
+    );
+    let c = check1(&env, "nft_ct");
+    fires(&c, "netfilter-references");
+    assert!(
+        c.commands()
+            .contains(&"nft delete rule inet t c handle 5".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn quiet_netfilter_references() {
+    let mut env = TestEnv::new();
+    env.dep("nft_ct", &[]).alias("nft-expr-ct", "nft_ct");
+    env.idle("nft_ct");
+    env.write(
+        "/kmod-doctor-snapshot/nftables.tsv",
+        "table\t1\tt\nchain\t1\tt\tc\tfilter\nrule\t1\tt\tc\t5\tmeta,cmp,immediate\n",
+    );
+    quiet(&check1(&env, "nft_ct"), "netfilter-references");
 }

@@ -580,6 +580,237 @@ fn crypto_users_are_inferred_from_refcnt() {
     assert!(c.why().contains("inferred"), "{}", c.why());
 }
 
+/// Filters on a class of a classful qdisc are read too (RTM_GETTCLASS, then
+/// RTM_GETTFILTER on each class). Skipped where htb or u32 is missing.
+#[test]
+fn snapshot_records_filters_on_classes() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "ip link set lo up && tc qdisc add dev lo root handle 1: htb default 10 \
+         && tc class add dev lo parent 1: classid 1:10 htb rate 1mbit \
+         && tc filter add dev lo parent 1:10 prio 4 protocol ip u32 match ip dst 10.0.0.3/32 flowid 1:10 \
+         && exec {:?} snapshot --dir {:?} lo",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let Ok(r) = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output()
+    else {
+        eprintln!("unshare missing: skipped");
+        return;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "no htb/u32 in a new network namespace here: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return;
+    }
+    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
+    assert!(
+        tsv.lines()
+            .any(|l| l == "filter\t1\t1:10\t0\t4\t0x0800\tu32\t"),
+        "{tsv}"
+    );
+}
+
+// ---------------------------------------------------------- netfilter
+
+/// nf_tables modules as a Debian kernel builds them, with the kernel's own
+/// aliases, and an nftables.tsv as `snapshot` records it: an inet filter
+/// chain with a ct rule, an ip nat chain with masquerade, and iptables-nft's
+/// conntrack match and MASQUERADE target.
+fn nft_env(tsv: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    for m in [
+        "nft_ct",
+        "nft_masq",
+        "nft_chain_nat",
+        "nft_compat",
+        "xt_conntrack",
+        "xt_MASQUERADE",
+        "nft_log",
+    ] {
+        env.dep(m, &[]);
+    }
+    env.alias("nft-expr-ct", "nft_ct")
+        .alias("nft-expr-masq", "nft_masq")
+        .alias("nft-chain-2-nat", "nft_chain_nat")
+        .alias("nft-chain-10-nat", "nft_chain_nat")
+        .alias("nft-expr-match", "nft_compat")
+        .alias("nft-expr-target", "nft_compat")
+        .alias("ipt_conntrack", "xt_conntrack")
+        .alias("ip6t_conntrack", "xt_conntrack")
+        .alias("nft-expr-log", "nft_log");
+    env.loaded("nft_ct", 1, "-", "Live")
+        .loaded("nft_masq", 1, "-", "Live")
+        .loaded("nft_chain_nat", 2, "-", "Live")
+        .loaded("nft_compat", 3, "-", "Live")
+        .loaded("xt_conntrack", 1, "-", "Live")
+        .loaded("xt_MASQUERADE", 1, "-", "Live")
+        .loaded("nft_log", 0, "-", "Live");
+    env.write("/kmod-doctor-snapshot/nftables.tsv", tsv);
+    env
+}
+
+const NFT_RULESET: &str = "table\t1\tt\ntable\t2\tn\ntable\t2\tnat\n\
+    chain\t1\tt\tc\tfilter\nchain\t2\tn\tpost\tnat\nchain\t2\tnat\tPOSTROUTING\tnat\n\
+    rule\t1\tt\tc\t2\tct,bitwise,cmp,counter,immediate\n\
+    rule\t2\tn\tpost\t2\tmasq\n\
+    rule\t2\tnat\tPOSTROUTING\t3\tmatch:conntrack,counter,target:MASQUERADE\n";
+
+#[test]
+fn nft_expressions_are_attributed_through_their_aliases() {
+    let env = nft_env(NFT_RULESET);
+    let c = check1(&env, "nft_ct");
+    assert!(c.has("netfilter-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"nft delete rule inet t c handle 2".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    assert!(
+        c.why().contains("expression ct of inet t c rule handle 2"),
+        "{}",
+        c.why()
+    );
+    let m = check1(&env, "nft_masq");
+    assert_eq!(m.json["module_info"]["unexplained_refs"], 0, "{}", m.why());
+    assert!(
+        m.commands()
+            .contains(&"nft delete rule ip n post handle 2".to_string())
+    );
+}
+
+#[test]
+fn nft_base_chains_hold_their_chain_type() {
+    let env = nft_env(NFT_RULESET);
+    let c = check1(&env, "nft_chain_nat");
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert_eq!(c.json["users"]["attributed_refs"], 2);
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"nft delete chain ip n post".to_string()),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"nft delete chain ip nat POSTROUTING".to_string()),
+        "{cmds:?}"
+    );
+    // Its chains hold no reference on the filter chain's module.
+    assert!(!cmds.iter().any(|c| c.contains(" t c")), "{cmds:?}");
+}
+
+#[test]
+fn iptables_nft_matches_hold_nft_compat_and_the_xt_module() {
+    let env = nft_env(NFT_RULESET);
+    let c = check1(&env, "nft_compat");
+    // One match and one target expression; the third reference is not
+    // explained by anything recorded.
+    assert_eq!(c.json["users"]["attributed_refs"], 2, "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 1);
+    let why = c.why();
+    assert!(why.contains("nf_tables rules and chains"), "{why}");
+    // Found through the ipt_ alias, and through the module's own name.
+    for m in ["xt_conntrack", "xt_MASQUERADE"] {
+        let x = check1(&env, m);
+        assert_eq!(
+            x.json["module_info"]["unexplained_refs"],
+            0,
+            "{m}: {}",
+            x.why()
+        );
+        assert!(
+            x.commands()
+                .contains(&"nft delete rule ip nat POSTROUTING handle 3".to_string()),
+            "{m}: {:?}",
+            x.commands()
+        );
+    }
+}
+
+#[test]
+fn netfilter_stays_quiet_for_modules_no_rule_uses() {
+    let env = nft_env(NFT_RULESET);
+    let l = check1(&env, "nft_log");
+    assert!(!l.has("netfilter-references"), "{}", l.why());
+    assert!(!l.commands().iter().any(|c| c.starts_with("nft ")));
+    // A failed dump attributes nothing and is not named as checked.
+    let env = nft_env("error\tOperation not permitted\n");
+    let c = check1(&env, "nft_ct");
+    assert!(!c.has("netfilter-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 1);
+    assert!(
+        !c.why().contains("nf_tables rules and chains"),
+        "{}",
+        c.why()
+    );
+}
+
+#[test]
+fn legacy_iptables_tables_are_inferred() {
+    let mut env = TestEnv::new();
+    env.dep("iptable_filter", &[]).dep("iptable_nat", &[]);
+    env.loaded("iptable_filter", 1, "-", "Live")
+        .loaded("iptable_nat", 0, "-", "Live");
+    env.write("/proc/net/ip_tables_names", "nat\nfilter\n");
+    let c = check1(&env, "iptable_filter");
+    assert!(c.has("netfilter-references"), "{}", c.why());
+    assert_eq!(c.json["module_info"]["unexplained_refs"], 0, "{}", c.why());
+    assert!(c.why().contains("inferred"), "{}", c.why());
+    assert!(
+        c.commands().contains(&"iptables -t filter -F".to_string()),
+        "{:?}",
+        c.commands()
+    );
+    // No reference held: nothing is claimed for it.
+    let n = check1(&env, "iptable_nat");
+    assert!(!n.has("netfilter-references"), "{}", n.why());
+}
+
+/// The live read for real: an inet filter chain with a ct rule in a fresh
+/// network namespace, recorded by `snapshot`. Skipped where nft or
+/// namespaces are missing.
+#[test]
+fn snapshot_records_nftables_read_from_netlink() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "nft add table inet kd && nft add chain inet kd c '{{ type filter hook input priority 0; }}' \
+         && nft add rule inet kd c ct state established accept \
+         && exec {:?} snapshot --dir {:?} lo",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let r = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output();
+    let Ok(r) = r else {
+        eprintln!("unshare missing: skipped");
+        return;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "no nft in a new network namespace here: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return;
+    }
+    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/nftables.tsv")).unwrap();
+    let rows: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(rows.contains(&"table\t1\tkd"), "{tsv}");
+    assert!(rows.contains(&"chain\t1\tkd\tc\tfilter"), "{tsv}");
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("rule\t1\tkd\tc\t") && r.ends_with("\tct,bitwise,cmp,immediate")),
+        "{tsv}"
+    );
+}
+
 // ------------------------------------------- filesystems by their source
 
 /// virtio_blk loaded (one reference per open disk) with disks `names`

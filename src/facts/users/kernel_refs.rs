@@ -22,6 +22,17 @@ pub struct RefMap {
     pub actions: BTreeMap<String, String>,
     pub nls: BTreeMap<String, String>,
     pub transports: BTreeMap<String, String>,
+    pub legacy_tables: Vec<LegacyTables>,
+}
+
+/// A legacy xtables family: the file naming its tables, the prefix of its
+/// table modules, the command that manages it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyTables {
+    pub names: String,
+    pub prefix: String,
+    pub command: String,
 }
 
 pub const SOURCE: &str = include_str!("../../../rules/kernel-refs.toml");

@@ -7,6 +7,7 @@
 pub mod devices;
 pub mod display;
 pub mod kernel_refs;
+pub mod netfilter;
 pub mod network;
 pub mod processes;
 pub mod storage;
@@ -27,6 +28,7 @@ pub struct Users {
     pub processes: processes::Processes,
     pub storage: storage::Storage,
     pub network: network::Network,
+    pub netfilter: netfilter::Netfilter,
     pub display: display::Display,
 }
 
@@ -48,6 +50,7 @@ pub fn gather(sys: &System, u: &Users, name: &str, t: &mut FactTable) {
     processes::gather(sys, u, name, t, &mut tally);
     network::gather(sys, u, name, t, &mut tally);
     display::gather(sys, u, name, t, &mut tally);
+    netfilter::gather(sys, u, name, t, &mut tally);
     kernel_refs::gather(sys, u, name, t, &mut tally);
     derive(sys, tally, t);
 }
