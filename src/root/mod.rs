@@ -49,6 +49,8 @@ pub struct Root {
     recorder: Option<Recorder>,
     /// Resolved directories (system path → host path).
     dirs: std::cell::RefCell<std::collections::HashMap<String, PathBuf>>,
+    /// The SSH session, looked up once: live, it walks the parent processes.
+    ssh: std::cell::OnceCell<Option<String>>,
 }
 
 impl Root {
@@ -72,6 +74,7 @@ impl Root {
             devices: devices::DeviceTable::default(),
             recorder: None,
             dirs: Default::default(),
+            ssh: Default::default(),
         };
         if !live {
             root.devices = devices::DeviceTable::load(&root);
@@ -296,6 +299,10 @@ impl Root {
     /// the snapshot recorded in `kmod-doctor-snapshot/session`. Environments
     /// are never recorded into snapshots, only this one value.
     pub fn ssh_connection(&self) -> Option<String> {
+        self.ssh.get_or_init(|| self.find_ssh_connection()).clone()
+    }
+
+    fn find_ssh_connection(&self) -> Option<String> {
         if !self.live {
             let text = self.read_to_string(SESSION_FILE).ok()?;
             return text
