@@ -381,7 +381,9 @@ impl<'r> System<'r> {
     /// against modules.alias when a device appears.
     pub fn modaliases(&self) -> &Loaded<Vec<(String, String)>> {
         self.modaliases.get_or_init(|| {
-            let files = self.root.find_named("/sys/devices", "modalias", 12)?;
+            let files =
+                self.root
+                    .find_named("/sys/devices", "modalias", 12, SYSFS_ATTRIBUTE_GROUPS)?;
             let mut out = Vec::new();
             for f in files {
                 if let Ok(v) = self.root.read_attr(&f)
@@ -410,6 +412,22 @@ impl<'r> System<'r> {
         }
     }
 }
+
+/// Directories sysfs makes for attribute groups of a device, never for a
+/// device: no modalias lives below them, so the walk does not enter them
+/// (`power/` alone is under every device).
+pub const SYSFS_ATTRIBUTE_GROUPS: &[&str] = &[
+    "power",
+    "statistics",
+    "queue",
+    "queues",
+    "mq",
+    "msi_irqs",
+    "integrity",
+    "trace",
+    "holders",
+    "slaves",
+];
 
 /// Most a compressed config may expand to.
 pub const GUNZIP_LIMIT: u64 = 16 * 1024 * 1024;

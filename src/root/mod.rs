@@ -341,12 +341,14 @@ impl Root {
     }
 
     /// System paths of every file called `name` below `dir`, without following
-    /// symlinks (sysfs is full of cycles), at most `max_depth` levels down.
+    /// symlinks (sysfs is full of cycles), at most `max_depth` levels down,
+    /// never entering a directory called like one of `skip`.
     pub fn find_named(
         &self,
         dir: &str,
         name: &str,
         max_depth: usize,
+        skip: &[&str],
     ) -> Result<Vec<String>, ReadError> {
         let host = self.resolve(dir, true)?;
         std::fs::symlink_metadata(&host).map_err(|e| ReadError::io(dir, &e))?;
@@ -354,6 +356,12 @@ impl Root {
         for entry in walkdir::WalkDir::new(&host)
             .max_depth(max_depth)
             .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !e.file_name().to_str().is_some_and(|n| skip.contains(&n))
+            })
         {
             let Ok(entry) = entry else { continue };
             if entry.file_type().is_file() && entry.file_name() == name {
