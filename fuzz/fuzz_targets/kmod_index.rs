@@ -34,5 +34,7 @@ fuzz_target!(|data: &[u8]| {
         check(idx.lookup(q).map(drop));
         check(idx.search_wild(q).map(drop));
     }
+    check(idx.with_prefix("rtnl_link_").map(drop));
+    check(idx.with_prefix("fs_").map(drop));
     check(idx.dump().map(drop));
 });

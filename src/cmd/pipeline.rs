@@ -11,10 +11,17 @@ use crate::verdict::picture::{self, Picture};
 use crate::verdict::scan::{self, Scan};
 use crate::verdict::{self, Report, Verdict};
 use crate::verdict::{Consequence, Finding, NextStep, RemovalMember};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 pub struct Pipeline<'r> {
     host: Host<'r>,
     rules: &'r RuleSet,
+    /// Reports of modules judged by name, and of their whole removals: the
+    /// removal set's members and each plan step ask about the same modules
+    /// again, and the system does not change within a run.
+    judged: RefCell<HashMap<String, Report>>,
+    removals: RefCell<HashMap<String, Report>>,
 }
 
 impl<'r> Pipeline<'r> {
@@ -22,6 +29,8 @@ impl<'r> Pipeline<'r> {
         Pipeline {
             host: Host::new(root, release),
             rules,
+            judged: RefCell::default(),
+            removals: RefCell::default(),
         }
     }
 
@@ -56,18 +65,44 @@ impl<'r> Pipeline<'r> {
         verdict::evaluate(self.rules, &self.host.gather(r))
     }
 
+    /// [`Self::judge`] of a module by its own name, once per run.
+    fn judge_name(&self, m: &str) -> Report {
+        if let Some(rep) = self.judged.borrow().get(m) {
+            return rep.clone();
+        }
+        let rep = self.judge(&Resolved::direct(m, Via::Name));
+        self.judged.borrow_mut().insert(m.to_string(), rep.clone());
+        rep
+    }
+
+    /// [`Self::judge_removal`] of a module by its own name, once per run.
+    fn judge_removal_name(&self, m: &str) -> Report {
+        if let Some(rep) = self.removals.borrow().get(m) {
+            return rep.clone();
+        }
+        let rep = self.judge_removal(&Resolved::direct(m, Via::Name));
+        self.removals
+            .borrow_mut()
+            .insert(m.to_string(), rep.clone());
+        rep
+    }
+
     /// The report for what removing the module does: its own findings, plus
     /// those (caution and worse) of every other module its removal takes,
     /// each attributed to that module; the verdict is the worst of them.
     pub fn judge_removal(&self, r: &Resolved) -> Report {
-        let mut rep = self.judge(r);
+        let mut rep = if r.via == Via::Name && r.query == r.name && r.unchecked.is_empty() {
+            self.judge_name(&r.name)
+        } else {
+            self.judge(r)
+        };
         let set = removal::removal_set(&self.host.sys, &rep.module);
         let mut folded: Vec<Finding> = Vec::new();
         for m in &set {
             let verdict = if m.module == rep.module {
                 rep.verdict
             } else {
-                let sub = self.judge(&Resolved::direct(&m.module, Via::Name));
+                let sub = self.judge_name(&m.module);
                 let how = match m.reason.of() {
                     Some(of) => format!("{} of {of}", m.reason.as_str()),
                     None => m.reason.as_str().to_string(),
@@ -161,11 +196,10 @@ impl<'r> Pipeline<'r> {
                     let sub = if m == rep.module && tool == Tool::Modprobe {
                         None
                     } else {
-                        let r = Resolved::direct(m, Via::Name);
                         Some(if tool == Tool::Modprobe {
-                            self.judge_removal(&r)
+                            self.judge_removal_name(m)
                         } else {
-                            self.judge(&r)
+                            self.judge_name(m)
                         })
                     };
                     let sub = sub.as_ref().unwrap_or(rep);

@@ -31,6 +31,9 @@ enum Slot {
 pub struct Indexes {
     slots: RefCell<HashMap<&'static str, Slot>>,
     device_modules: OnceCell<Option<Loaded<DeviceModules>>>,
+    /// The index's `fs_TYPE` aliases as (TYPE, module), walked once per run;
+    /// `None` without a usable index.
+    fs_aliases: OnceCell<Option<Vec<(String, String)>>>,
 }
 
 /// Every device with a modalias, and the modules whose aliases match it.
@@ -40,6 +43,19 @@ pub struct DeviceModules {
     /// Devices with a modalias, matched or not.
     pub total: usize,
     pub devices: Vec<(String, String, Vec<String>)>,
+    /// Module → its entries in `devices`, so each module's question costs
+    /// its own hits, not a walk over every device.
+    by_module: HashMap<String, Vec<usize>>,
+}
+
+impl DeviceModules {
+    /// The (device, modalias, modules) entries that map to `module`.
+    pub fn of(&self, module: &str) -> Vec<&(String, String, Vec<String>)> {
+        self.by_module
+            .get(module)
+            .map(|v| v.iter().map(|i| &self.devices[*i]).collect())
+            .unwrap_or_default()
+    }
 }
 
 enum Use<T> {
@@ -275,13 +291,21 @@ impl System<'_> {
     /// find more mounts, never hide one); more than four `_` read the text.
     pub fn fs_types(&self, name: &str) -> std::collections::BTreeSet<String> {
         let mut out = std::collections::BTreeSet::new();
-        if let Use::Used(list, _) =
-            self.with_index("modules.alias.bin", |idx, _| idx.with_prefix("fs_"))
-        {
+        let fs_aliases = self.kmod_indexes().fs_aliases.get_or_init(|| {
+            match self.with_index("modules.alias.bin", |idx, _| idx.with_prefix("fs_")) {
+                Use::Used(list, _) => Some(
+                    list.into_iter()
+                        .map(|(k, v)| (k[3..].to_string(), normalize(&v.value)))
+                        .collect(),
+                ),
+                _ => None,
+            }
+        });
+        if let Some(list) = fs_aliases {
             let mine: Vec<&str> = list
                 .iter()
-                .filter(|(_, v)| normalize(&v.value) == name)
-                .map(|(k, _)| &k[3..])
+                .filter(|(_, m)| m == name)
+                .map(|(t, _)| t.as_str())
                 .collect();
             if mine.iter().all(|t| t.matches('_').count() <= 4) {
                 for t in mine {
@@ -298,6 +322,45 @@ impl System<'_> {
             }
         }
         out
+    }
+
+    /// Link kinds and their modules: the `rtnl-link-KIND` aliases without a
+    /// wildcard, kind spelled with `-` read as `_` (depmod stores aliases so
+    /// in modules.alias.bin; the caller compares kinds the same way). From the
+    /// index with one prefix walk, else from the text file.
+    pub fn link_kinds(&self) -> Vec<(String, String, Evidence)> {
+        let literal = |k: &str| !k.is_empty() && !k.contains(['*', '?', '[']);
+        if let Use::Used(list, path) =
+            self.with_index("modules.alias.bin", |idx, _| idx.with_prefix("rtnl_link_"))
+        {
+            return list
+                .into_iter()
+                .filter(|(k, _)| literal(&k["rtnl_link_".len()..]))
+                .map(|(k, v)| {
+                    let module = normalize(&v.value);
+                    let ev = Evidence::new(&path, format!("alias {k} {module}"));
+                    (k["rtnl_link_".len()..].to_string(), module, ev)
+                })
+                .collect();
+        }
+        let (Ok(list), Ok(src)) = (self.aliases(), self.modules_file("modules.alias")) else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|a| {
+                let k = a.pattern.strip_prefix("rtnl-link-")?;
+                literal(k).then(|| {
+                    (
+                        k.replace('-', "_"),
+                        a.module.clone(),
+                        Evidence::new(
+                            format!("{src}:{}", a.line),
+                            format!("alias {} {}", a.pattern, a.module),
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// Devices whose modalias the alias index maps to a module: one index
@@ -335,10 +398,20 @@ impl System<'_> {
                         _ => return None,
                     }
                 }
+                let mut by_module: HashMap<String, Vec<usize>> = HashMap::new();
+                for (i, (_, _, mods)) in out.iter().enumerate() {
+                    for m in mods {
+                        let v = by_module.entry(m.clone()).or_default();
+                        if v.last() != Some(&i) {
+                            v.push(i);
+                        }
+                    }
+                }
                 Some(Ok(DeviceModules {
                     source,
                     total: devices.len(),
                     devices: out,
+                    by_module,
                 }))
             })
             .as_ref()

@@ -40,8 +40,7 @@ impl<'r> Host<'r> {
 
     /// All facts for one resolved module.
     pub fn gather(&self, r: &Resolved) -> FactTable {
-        let mut t = FactTable::default();
-        kernel::gather(&self.sys, &mut t);
+        let mut t = self.sys.kernel_facts().clone();
         module::gather(&self.sys, r, &mut t);
         // Only a loaded module, or built-in code with bound devices, has
         // users; the others never pay for the scans.

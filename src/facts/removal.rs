@@ -122,7 +122,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 /// `modprobe.blacklist=a,b` on /proc/cmdline (kmod adds these to its
 /// blacklist). Empty when /proc/cmdline cannot be read.
 pub fn cmdline_blacklist(sys: &System) -> Vec<String> {
-    let Ok(text) = sys.root.read_to_string("/proc/cmdline") else {
+    let Ok(text) = sys.read_shared("/proc/cmdline") else {
         return Vec::new();
     };
     text.split_whitespace()
@@ -150,8 +150,8 @@ pub fn modprobe_lookup(sys: &System, query: &str) -> Vec<String> {
     if !hits.is_empty() {
         return dedup(hits);
     }
-    if let Ok(d) = sys.moddep()
-        && d.get(&norm).is_some()
+    if let Ok(a) = sys.dep_lookup(&norm)
+        && a.value.is_some()
     {
         return vec![norm];
     }
@@ -163,36 +163,20 @@ pub fn modprobe_lookup(sys: &System, query: &str) -> Vec<String> {
     if has_cmd {
         return vec![norm];
     }
-    if let Ok(list) = sys.aliases() {
-        let hits: Vec<String> = list
-            .iter()
-            .filter(|a| matches(&super::name::normalize(&a.pattern), &norm))
-            .map(|a| a.module.clone())
-            .collect();
-        if !hits.is_empty() {
-            return dedup(hits);
-        }
+    if let Ok(a) = sys.alias_lookup(&norm)
+        && !a.value.is_empty()
+    {
+        return dedup(a.value.into_iter().map(|(m, _)| m).collect());
     }
-    if let Ok(b) = sys.builtin()
-        && b.contains_key(&norm)
+    if let Ok(a) = sys.builtin_lookup(&norm)
+        && a.value.is_some()
     {
         return vec![norm];
     }
-    if let Ok(info) = sys.builtin_modinfo() {
-        let mut hits: Vec<String> = info
-            .iter()
-            .filter(|(_, f)| {
-                f.get("alias").is_some_and(|al| {
-                    al.iter()
-                        .any(|p| matches(&super::name::normalize(p), &norm))
-                })
-            })
-            .map(|(m, _)| m.clone())
-            .collect();
-        hits.sort();
-        return dedup(hits);
+    match sys.builtin_alias_lookup(&norm) {
+        Ok(a) => dedup(a.value),
+        Err(_) => Vec::new(),
     }
-    Vec::new()
 }
 
 fn dedup(mut v: Vec<String>) -> Vec<String> {
@@ -209,7 +193,9 @@ pub fn modprobe_finds(sys: &System, name: &str) -> bool {
 /// The simulation's view of the kernel: reference counts as they drop.
 struct Sim<'a, 's> {
     sys: &'a System<'s>,
-    refcnt: BTreeMap<String, i64>,
+    /// References dropped so far, by module: counts are read from the
+    /// table only for the modules the removal touches.
+    dropped: BTreeMap<String, i64>,
     removed: BTreeSet<String>,
     visiting: BTreeSet<String>,
     out: Vec<Member>,
@@ -224,14 +210,18 @@ impl Sim<'_, '_> {
                 .is_some_and(|e| e.state == ModState::Live && !e.permanent)
     }
 
+    /// The reference count of a loaded module now, in the simulation.
+    fn refcnt(&self, m: &str) -> Option<i64> {
+        let rc = self.sys.loaded_entry(m)?.refcount?;
+        Some(rc - self.dropped.get(m).copied().unwrap_or(0))
+    }
+
     /// The module leaves the kernel: every module it held loses one reference.
     fn unload(&mut self, m: &str, reason: Reason) {
         self.removed.insert(m.to_string());
-        if let Ok(Some(list)) = self.sys.proc_modules() {
-            for e in list.iter().filter(|e| e.holders.iter().any(|h| h == m)) {
-                if let Some(r) = self.refcnt.get_mut(&e.name) {
-                    *r -= 1;
-                }
+        for e in self.sys.held_by(m) {
+            if e.refcount.is_some() {
+                *self.dropped.entry(e.name.clone()).or_default() += 1;
             }
         }
         self.out.push(Member {
@@ -268,7 +258,7 @@ impl Sim<'_, '_> {
         for p in post.iter().rev() {
             self.module(p, Reason::SoftdepPost { of: m.to_string() });
         }
-        if cmd.is_none() && !target && self.refcnt.get(m).copied().unwrap_or(1) > 0 {
+        if cmd.is_none() && !target && self.refcnt(m).unwrap_or(1) > 0 {
             return; // "Module X is in use": skipped, not fatal for a softdep.
         }
         match cmd {
@@ -281,14 +271,13 @@ impl Sim<'_, '_> {
                 self.unload(m, reason);
                 let deps = self
                     .sys
-                    .moddep()
-                    .as_ref()
+                    .dep_lookup(m)
                     .ok()
-                    .and_then(|d| d.get(m))
-                    .map(|e| e.deps.clone())
+                    .and_then(|a| a.value)
+                    .map(|e| e.deps)
                     .unwrap_or_default();
                 for d in deps {
-                    if self.loaded_live(&d) && self.refcnt.get(&d) == Some(&0) {
+                    if self.loaded_live(&d) && self.refcnt(&d) == Some(0) {
                         self.unload(&d, Reason::Dependency { of: m.to_string() });
                     }
                 }
@@ -303,6 +292,10 @@ impl Sim<'_, '_> {
 /// Everything `modprobe -r target` removes, in kmod's order; for a module
 /// modprobe cannot find, what `rmmod target` removes (the target alone).
 pub fn removal_set(sys: &System, target: &str) -> Vec<Member> {
+    sys.removal_set_memo(target, || compute_removal_set(sys, target))
+}
+
+fn compute_removal_set(sys: &System, target: &str) -> Vec<Member> {
     if sys.loaded_entry(target).is_none() {
         return Vec::new();
     }
@@ -313,16 +306,9 @@ pub fn removal_set(sys: &System, target: &str) -> Vec<Member> {
             command: None,
         }];
     }
-    let refcnt = match sys.proc_modules() {
-        Ok(Some(list)) => list
-            .iter()
-            .filter_map(|e| e.refcount.map(|r| (e.name.clone(), r)))
-            .collect(),
-        _ => BTreeMap::new(),
-    };
     let mut sim = Sim {
         sys,
-        refcnt,
+        dropped: BTreeMap::new(),
         removed: BTreeSet::new(),
         visiting: BTreeSet::new(),
         out: Vec::new(),
@@ -335,7 +321,11 @@ pub fn removal_set(sys: &System, target: &str) -> Vec<Member> {
 /// member, why it goes.
 pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
     let finds = modprobe_finds(sys, name);
-    let dep_path = sys.modules_file("modules.dep").unwrap_or_default();
+    let dep = sys.dep_lookup(name);
+    let dep_path = match &dep {
+        Ok(a) => a.source.clone(),
+        Err(_) => sys.modules_file("modules.dep").unwrap_or_default(),
+    };
     let finds_ev = if finds {
         vec![]
     } else {
@@ -346,7 +336,7 @@ pub fn gather(sys: &System, name: &str, t: &mut FactTable) {
             ),
         )]
     };
-    match sys.moddep() {
+    match dep {
         Ok(_) => t.set("module.modprobe_finds", finds, finds_ev),
         // Without modules.dep modprobe finds nothing but commands and aliases
         // of built-in modules; say what we can.

@@ -72,8 +72,19 @@ pub struct System<'r> {
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
     module_index: OnceCell<HashMap<String, usize>>,
+    /// Loaded module → the loaded modules it holds (whose used-by column
+    /// names it), so a removal does not scan the table per module it takes.
+    held_index: OnceCell<HashMap<String, Vec<usize>>>,
+    /// Removal sets by target: the facts and the pipeline ask for the same
+    /// module's set more than once per run.
+    removal_sets: std::cell::RefCell<HashMap<String, Vec<super::removal::Member>>>,
     alias_index: OnceCell<HashMap<String, Vec<usize>>>,
     kmod_indexes: super::lookup::Indexes,
+    /// Kernel-wide facts, the same for every module of the run.
+    kernel_facts: OnceCell<super::table::FactTable>,
+    /// Small system-wide files (sysctls, /proc/cmdline, /proc/crypto) that
+    /// every module's facts consult: read once per run.
+    shared: std::cell::RefCell<HashMap<String, Loaded<String>>>,
 }
 
 impl<'r> System<'r> {
@@ -117,14 +128,46 @@ impl<'r> System<'r> {
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
             module_index: OnceCell::new(),
+            held_index: OnceCell::new(),
+            removal_sets: Default::default(),
             alias_index: OnceCell::new(),
             kmod_indexes: Default::default(),
+            kernel_facts: OnceCell::new(),
+            shared: Default::default(),
         }
     }
 
     /// kmod's binary indexes, opened on first use (see [`super::lookup`]).
     pub(crate) fn kmod_indexes(&self) -> &super::lookup::Indexes {
         &self.kmod_indexes
+    }
+
+    /// The kernel-wide facts ([`super::kernel::gather`]), gathered once.
+    pub fn kernel_facts(&self) -> &super::table::FactTable {
+        self.kernel_facts.get_or_init(|| {
+            let mut t = super::table::FactTable::default();
+            super::kernel::gather(self, &mut t);
+            t
+        })
+    }
+
+    /// A system-wide file's text, read once per run (every module's facts
+    /// consult the same sysctls and tables).
+    pub fn read_shared(&self, path: &str) -> Loaded<String> {
+        if let Some(hit) = self.shared.borrow().get(path) {
+            return hit.clone();
+        }
+        let got = self.root.read_to_string(path);
+        self.shared
+            .borrow_mut()
+            .insert(path.to_string(), got.clone());
+        got
+    }
+
+    /// [`Self::read_shared`] of an attribute file, its newline trimmed.
+    pub fn read_shared_attr(&self, path: &str) -> Loaded<String> {
+        self.read_shared(path)
+            .map(|v| v.trim_end_matches(['\n', '\r']).to_string())
     }
 
     pub fn release(&self) -> &Loaded<(String, Evidence)> {
@@ -162,6 +205,45 @@ impl<'r> System<'r> {
                 .collect()
         });
         index.get(name).map(|i| &list[*i])
+    }
+
+    /// The loaded modules `name` holds: those whose used-by column names it.
+    pub fn held_by(&self, name: &str) -> Vec<&proc_modules::ModuleEntry> {
+        let Ok(Some(list)) = self.proc_modules() else {
+            return Vec::new();
+        };
+        let index = self.held_index.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, e) in list.iter().enumerate() {
+                for h in &e.holders {
+                    let v = m.entry(h.clone()).or_default();
+                    if v.last() != Some(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+            m
+        });
+        index
+            .get(name)
+            .map(|v| v.iter().map(|i| &list[*i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// `compute`'s removal set of `target`, computed once per run.
+    pub(crate) fn removal_set_memo(
+        &self,
+        target: &str,
+        compute: impl FnOnce() -> Vec<super::removal::Member>,
+    ) -> Vec<super::removal::Member> {
+        if let Some(set) = self.removal_sets.borrow().get(target) {
+            return set.clone();
+        }
+        let set = compute();
+        self.removal_sets
+            .borrow_mut()
+            .insert(target.to_string(), set.clone());
+        set
     }
 
     /// modules.alias entries of one module.
@@ -299,7 +381,9 @@ impl<'r> System<'r> {
     /// against modules.alias when a device appears.
     pub fn modaliases(&self) -> &Loaded<Vec<(String, String)>> {
         self.modaliases.get_or_init(|| {
-            let files = self.root.find_named("/sys/devices", "modalias", 12)?;
+            let files =
+                self.root
+                    .find_named("/sys/devices", "modalias", 12, SYSFS_ATTRIBUTE_GROUPS)?;
             let mut out = Vec::new();
             for f in files {
                 if let Ok(v) = self.root.read_attr(&f)
@@ -328,6 +412,22 @@ impl<'r> System<'r> {
         }
     }
 }
+
+/// Directories sysfs makes for attribute groups of a device, never for a
+/// device: no modalias lives below them, so the walk does not enter them
+/// (`power/` alone is under every device).
+pub const SYSFS_ATTRIBUTE_GROUPS: &[&str] = &[
+    "power",
+    "statistics",
+    "queue",
+    "queues",
+    "mq",
+    "msi_irqs",
+    "integrity",
+    "trace",
+    "holders",
+    "slaves",
+];
 
 /// Most a compressed config may expand to.
 pub const GUNZIP_LIMIT: u64 = 16 * 1024 * 1024;

@@ -51,6 +51,8 @@ pub struct Root {
     recorder: Option<Recorder>,
     /// Resolved directories (system path → host path).
     dirs: std::cell::RefCell<std::collections::HashMap<String, PathBuf>>,
+    /// The SSH session, looked up once: live, it walks the parent processes.
+    ssh: std::cell::OnceCell<Option<String>>,
 }
 
 impl Root {
@@ -74,6 +76,7 @@ impl Root {
             devices: devices::DeviceTable::default(),
             recorder: None,
             dirs: Default::default(),
+            ssh: Default::default(),
         };
         if !live {
             root.devices = devices::DeviceTable::load(&root);
@@ -298,6 +301,10 @@ impl Root {
     /// the snapshot recorded in `kmod-doctor-snapshot/session`. Environments
     /// are never recorded into snapshots, only this one value.
     pub fn ssh_connection(&self) -> Option<String> {
+        self.ssh.get_or_init(|| self.find_ssh_connection()).clone()
+    }
+
+    fn find_ssh_connection(&self) -> Option<String> {
         if !self.live {
             let text = self.read_to_string(SESSION_FILE).ok()?;
             return text
@@ -336,12 +343,14 @@ impl Root {
     }
 
     /// System paths of every file called `name` below `dir`, without following
-    /// symlinks (sysfs is full of cycles), at most `max_depth` levels down.
+    /// symlinks (sysfs is full of cycles), at most `max_depth` levels down,
+    /// never entering a directory called like one of `skip`.
     pub fn find_named(
         &self,
         dir: &str,
         name: &str,
         max_depth: usize,
+        skip: &[&str],
     ) -> Result<Vec<String>, ReadError> {
         let host = self.resolve(dir, true)?;
         std::fs::symlink_metadata(&host).map_err(|e| ReadError::io(dir, &e))?;
@@ -349,6 +358,12 @@ impl Root {
         for entry in walkdir::WalkDir::new(&host)
             .max_depth(max_depth)
             .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !e.file_name().to_str().is_some_and(|n| skip.contains(&n))
+            })
         {
             let Ok(entry) = entry else { continue };
             if entry.file_type().is_file() && entry.file_name() == name {

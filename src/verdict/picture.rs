@@ -324,11 +324,16 @@ fn users(r: &Report) -> Vec<Node> {
 /// so the direct dependencies of M are those not already needed by another
 /// dependency of M.
 fn dependencies(sys: &System, r: &Report, mods: &HashMap<&str, &ModuleEntry>) -> Vec<Node> {
-    let Ok(dep) = sys.moddep() else {
+    if sys.dep_lookup(&r.module).is_err() {
         return Vec::new();
+    }
+    let closure = |m: &str| -> Vec<String> {
+        sys.dep_lookup(m)
+            .ok()
+            .and_then(|a| a.value)
+            .map(|e| e.deps)
+            .unwrap_or_default()
     };
-    let closure =
-        |m: &str| -> Vec<String> { dep.get(m).map(|e| e.deps.clone()).unwrap_or_default() };
     let direct = |m: &str| -> Vec<String> {
         let all = closure(m);
         let indirect: BTreeSet<String> = all.iter().flat_map(|d| closure(d)).collect();

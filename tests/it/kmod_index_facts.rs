@@ -233,3 +233,34 @@ fn snapshot_carries_the_indexes() {
         assert_eq!(paths(&a), paths(&b), "{q}");
     }
 }
+
+#[test]
+fn link_kinds_from_the_alias_index_without_the_text_file() {
+    let links = "netns\tnet:[4026531840]\nlink\t1\tlo\t\t\t\nlink\t3\tdummy0\tdummy\t\t\n";
+    for bins in [true, false] {
+        let mut env = system(bins);
+        env.idle("dummy");
+        env.virtual_iface("dummy0", true);
+        env.write("/kmod-doctor-snapshot/links.tsv", links);
+        if bins {
+            // The 1.3 MB text file is not needed once the index answers.
+            env.remove(&lm("modules.alias"));
+        } else {
+            // The test tree's own text files replace the real ones.
+            env.dep("dummy", &[]).alias("rtnl-link-dummy", "dummy");
+        }
+        let v = check(env.path(), "dummy");
+        assert_eq!(v["verdict"], "caution", "{bins}: {v}");
+        assert_eq!(v["users"]["interfaces"][0], "dummy0", "{bins}: {v}");
+        let s = v.to_string();
+        let (from, not) = if bins {
+            (
+                "modules.alias.bin: alias rtnl_link_dummy dummy",
+                "modules.alias:",
+            )
+        } else {
+            ("alias rtnl-link-dummy dummy", "modules.alias.bin")
+        };
+        assert!(s.contains(from) && !s.contains(not), "{bins}: {s}");
+    }
+}

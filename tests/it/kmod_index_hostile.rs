@@ -53,6 +53,9 @@ fn exercise(bytes: Vec<u8>, queries: &[&str]) -> Vec<String> {
                 note(idx.lookup(q).map(drop));
                 note(idx.search_wild(q).map(drop));
             }
+            // The prefix walks every loaded module's check makes.
+            note(idx.with_prefix("rtnl_link_").map(drop));
+            note(idx.with_prefix("fs_").map(drop));
             note(idx.dump().map(drop));
         }
     }

@@ -42,24 +42,13 @@ pub(super) fn known(sys: &System, name: &str, t: &mut FactTable) {
 /// Dependencies of a loaded module read from /proc/modules itself: every
 /// module whose used-by column lists it, and theirs in turn.
 pub(super) fn holder_graph_deps(sys: &System, name: &str) -> Option<(Vec<String>, Vec<Evidence>)> {
-    let Ok(Some(list)) = sys.proc_modules() else {
-        return None;
-    };
     sys.loaded_entry(name)?;
-    // Who each module holds, indexed once: chains can be long.
-    let mut held: std::collections::HashMap<&str, Vec<&ModuleEntry>> =
-        std::collections::HashMap::new();
-    for e in list {
-        for h in &e.holders {
-            held.entry(h.as_str()).or_default().push(e);
-        }
-    }
     let mut deps: Vec<String> = Vec::new();
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut ev = Vec::new();
     let mut queue = vec![name];
     while let Some(m) = queue.pop() {
-        for e in held.get(m).into_iter().flatten() {
+        for e in sys.held_by(m) {
             if e.name != name && seen.insert(e.name.as_str()) {
                 deps.push(e.name.clone());
                 ev.push(proc_line(e));
@@ -104,8 +93,8 @@ pub(super) fn removal_order(sys: &System, name: &str, t: &mut FactTable) {
 /// What `modprobe -r` takes out besides the module, computed as kmod does
 /// (see [`super::removal`]).
 pub(super) fn would_also_remove(sys: &System, name: &str, t: &mut FactTable) {
-    if let Err(e) = sys.moddep() {
-        t.unread("module.would_also_remove", e.clone());
+    if let Err(e) = sys.dep_lookup(name) {
+        t.unread("module.would_also_remove", e);
         return;
     }
     let mods = table(sys);

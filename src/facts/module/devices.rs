@@ -41,11 +41,7 @@ pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     if let Some(found) = sys.device_modules() {
         return match found {
             Ok(d) => {
-                let mut hits: Vec<&(String, String, Vec<String>)> = d
-                    .devices
-                    .iter()
-                    .filter(|(_, _, m)| m.iter().any(|m| m == name))
-                    .collect();
+                let mut hits = d.of(name);
                 hits.sort();
                 let found: Vec<String> = hits
                     .iter()

@@ -158,7 +158,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     // Default congestion control: one reference (per namespace; this one).
     let mut cc_sysctls = Vec::new();
     let p = "/proc/sys/net/ipv4/tcp_congestion_control";
-    if let Ok(cc) = sys.root.read_attr(p) {
+    if let Ok(cc) = sys.read_shared_attr(p) {
         checked.push(CHECKED_CONGESTION.to_string());
         let cc = cc.trim();
         if map.congestion_module(cc).as_deref() == Some(name) {
@@ -176,7 +176,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     // Default qdisc: one reference.
     let mut dq = Vec::new();
     let p = "/proc/sys/net/core/default_qdisc";
-    if let Ok(q) = sys.root.read_attr(p) {
+    if let Ok(q) = sys.read_shared_attr(p) {
         checked.push(CHECKED_DEFAULT_QDISC.to_string());
         let q = q.trim();
         if map.qdisc_module(q).as_deref() == Some(name) {
@@ -233,7 +233,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     // count of refcnt. Inferred from the counts, not from the users.
     let mut algs = Vec::new();
     let p = "/proc/crypto";
-    if let Ok(text) = sys.root.read_to_string(p) {
+    if let Ok(text) = sys.read_shared(p) {
         checked.push(CHECKED_CRYPTO.to_string());
         for a in parse_crypto(&text).into_iter().filter(|a| a.module == name) {
             let users = a.refcnt - 1;

@@ -34,6 +34,10 @@ pub struct Network {
     v6_defaults: OnceCell<Loaded<Vec<(String, usize)>>>,
     view: OnceCell<Result<Option<NetView>, ReadError>>,
     kinds: OnceCell<HashMap<String, (String, Evidence)>>,
+    /// Interface positions by name and by providing module, built once per
+    /// run so each module's question does not walk every interface.
+    by_name: OnceCell<HashMap<String, usize>>,
+    by_owner: OnceCell<HashMap<String, Vec<usize>>>,
     netns: OnceCell<Vec<(String, Evidence)>>,
 }
 
@@ -70,34 +74,44 @@ impl Network {
             let mut m = HashMap::new();
             for (k, module) in &devmap::load().link_kinds {
                 m.insert(
-                    k.clone(),
+                    k.replace('-', "_"),
                     (
                         module.clone(),
                         Evidence::new("rules/devices.toml", format!("link kind {k} → {module}")),
                     ),
                 );
             }
-            if let Ok(list) = sys.aliases() {
-                let src = sys.modules_file("modules.alias").unwrap_or_default();
-                for a in list {
-                    if let Some(k) = a.pattern.strip_prefix("rtnl-link-")
-                        && !k.contains(['*', '?', '['])
-                    {
-                        m.insert(
-                            k.to_string(),
-                            (
-                                a.module.clone(),
-                                Evidence::new(
-                                    format!("{src}:{}", a.line),
-                                    format!("alias {} {}", a.pattern, a.module),
-                                ),
-                            ),
-                        );
+            for (k, module, ev) in sys.link_kinds() {
+                m.insert(k, (module, ev));
+            }
+            m
+        })
+    }
+
+    fn indexes<'a>(
+        &'a self,
+        ifaces: &'a [NetIf],
+    ) -> (&'a HashMap<String, usize>, &'a HashMap<String, Vec<usize>>) {
+        let by_name = self.by_name.get_or_init(|| {
+            ifaces
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.name.clone(), i))
+                .collect()
+        });
+        let by_owner = self.by_owner.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, n) in ifaces.iter().enumerate() {
+                for (o, _) in &n.owners {
+                    let v = m.entry(o.clone()).or_default();
+                    if v.last() != Some(&i) {
+                        v.push(i);
                     }
                 }
             }
             m
-        })
+        });
+        (by_name, by_owner)
     }
 
     /// Network namespaces other than the inspected one: the distinct
@@ -179,7 +193,7 @@ impl Network {
                 let kind = view.map(|_| link.map(|l| l.kind.clone()).unwrap_or_default());
                 let mut foreign_peer = None;
                 if let (Some(v), Some(l)) = (view, link) {
-                    if let Some((m, ev)) = kinds.get(&l.kind) {
+                    if let Some((m, ev)) = kinds.get(&l.kind.replace('-', "_")) {
                         owners.push((
                             m.clone(),
                             Evidence::new(
@@ -340,13 +354,14 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
             return;
         }
     };
-    let by_name: HashMap<&str, &NetIf> = ifaces.iter().map(|i| (i.name.as_str(), i)).collect();
+    let (names, owned) = net.indexes(ifaces);
+    let by_name = |n: &str| names.get(n).map(|i| &ifaces[*i]);
     let mut affected = BTreeSet::new();
     let mut ev = Vec::new();
     let mut queue = Vec::new();
     let mut peers = Vec::new();
     let mut peers_ev = Vec::new();
-    for i in ifaces {
+    for i in owned.get(name).into_iter().flatten().map(|i| &ifaces[*i]) {
         if let Some((_, e)) = i.owners.iter().find(|(m, _)| m == name) {
             affected.insert(i.name.clone());
             ev.push(e.clone());
@@ -358,12 +373,14 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         }
     }
     t.set("users.peer_namespace_interfaces", peers, peers_ev);
-    let by_kind: Vec<String> = ifaces
+    // Most modules provide no link kind: they skip the walk.
+    let kinded = if my_kinds.is_empty() { &[][..] } else { ifaces };
+    let by_kind: Vec<String> = kinded
         .iter()
         .filter(|i| {
             i.kind
                 .as_ref()
-                .is_some_and(|k| !k.is_empty() && my_kinds.contains(k))
+                .is_some_and(|k| !k.is_empty() && my_kinds.contains(&k.replace('-', "_")))
         })
         .map(|i| i.name.clone())
         .collect();
@@ -391,7 +408,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     }
     // Interfaces stacked on top (bridges, bonds, VLANs) go down with their lower devices.
     while let Some(i) = queue.pop() {
-        let Some(nif) = by_name.get(i.as_str()) else {
+        let Some(nif) = by_name(i.as_str()) else {
             continue;
         };
         for up in &nif.uppers {
@@ -410,7 +427,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let mut up = Vec::new();
     let mut up_ev = Vec::new();
     for i in &affected {
-        if let Some(e) = by_name.get(i.as_str()).and_then(|n| n.up.clone()) {
+        if let Some(e) = by_name(i.as_str()).and_then(|n| n.up.clone()) {
             up.push(i.clone());
             up_ev.push(e);
         }
