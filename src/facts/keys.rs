@@ -133,6 +133,7 @@ keys! {
     "users.other_ns_mounts" List "Its mounts in other mount namespaces (containers, services with private mounts) whose filesystem is not mounted in the inspected one: `MOUNTPOINT (mount namespace of pid N)`.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
     "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
+    "users.console_binds" List "The `bind` files of the virtual consoles the framebuffer console is bound to (`/sys/class/vtconsole/vtconN/bind`), when it runs on a framebuffer it drives.";
     "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";
 }
 

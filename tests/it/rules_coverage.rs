@@ -544,6 +544,21 @@ fn quiet_reloaded_by_udev() {
     quiet(&check1(&env, "virtio_net"), "reloaded-by-udev");
 }
 
+#[test]
+fn quiet_reloaded_by_udev_when_blacklisted() {
+    // A blacklist stops udev's load by alias: the device no longer brings it back.
+    let mut env = idle_env("virtio_net");
+    env.alias("virtio:d00000001v*", "virtio_net");
+    env.modalias_device(
+        "pci0000:00/0000:00:03.0/virtio0",
+        "virtio:d00000001v00001AF4",
+    );
+    env.modprobe_conf("bl.conf", "blacklist virtio_net\n");
+    let c = check1(&env, "virtio_net");
+    quiet(&c, "reloaded-by-udev");
+    fires(&c, "blacklisted");
+}
+
 // ------------------------------------------------------------------ idle
 
 #[test]
@@ -567,6 +582,13 @@ fn quiet_idle() {
 fn fires_force_is_not_a_fix() {
     let c = check1(&bridge_env(), "bridge");
     fires(&c, "force-is-not-a-fix");
+    // bridge has module holders: force cannot get past them at all.
+    assert!(
+        c.message("force-is-not-a-fix")
+            .contains("cannot beat module holders"),
+        "{}",
+        c.message("force-is-not-a-fix")
+    );
     // It explains; it never suggests forcing.
     assert!(
         !c.commands()
@@ -1119,6 +1141,38 @@ fn fires_active_console() {
     let c = check1(&env, "bochs");
     fires(&c, "active-console");
     assert_eq!(c.verdict(), "danger", "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"echo 0 > /sys/class/vtconsole/vtcon1/bind".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn console_step_unbinds_the_vtcon_the_evidence_names() {
+    // fbcon on vtcon0 (no dummy console before it): the step must not say vtcon1.
+    let mut env = TestEnv::new();
+    env.dep("bochs", &[]).loaded("bochs", 0, "-", "Live");
+    env.bound_device("bochs", "pci", "bochs-drm", "pci0000:00", "0000:00:02.0");
+    env.class_device("graphics", "fb0", "pci0000:00/0000:00:02.0/graphics/fb0");
+    env.write(
+        "/sys/class/vtconsole/vtcon0/name",
+        "(M) frame buffer device\n",
+    );
+    env.write("/sys/class/vtconsole/vtcon0/bind", "1\n");
+    let c = check1(&env, "bochs");
+    fires(&c, "active-console");
+    assert!(
+        c.evidence_paths("active-console")
+            .contains(&"/sys/class/vtconsole/vtcon0/name".to_string())
+    );
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"echo 0 > /sys/class/vtconsole/vtcon0/bind".to_string()),
+        "{cmds:?}"
+    );
+    assert!(!cmds.iter().any(|c| c.contains("vtcon1")), "{cmds:?}");
 }
 
 #[test]
