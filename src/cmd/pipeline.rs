@@ -318,6 +318,7 @@ fn removal_target(command: &str) -> Option<(Tool, &str)> {
 fn is_acting(command: &str) -> bool {
     [
         "systemctl stop ",
+        "systemctl --user ",
         "kill ",
         "umount ",
         "swapoff ",

@@ -104,6 +104,7 @@ keys! {
     "module.classes" List [module_info.classes] "What it serves: storage, network, display, virtualization, input, sound (rules/devices.toml).";
     "users.processes" List [users.processes] "Processes holding its device nodes open: `pid N (comm, unit) holds /dev/X`.";
     "users.units" List [users.units] "systemd units of those processes (from /proc/PID/cgroup).";
+    "users.user_units" List "Units of a user's systemd manager among those processes, as `UID UNIT` (from a cgroup below `user@UID.service`).";
     "users.pids" List [users.pids] "Pids of those processes that belong to no systemd unit.";
     "users.uninspectable" Int [users.uninspectable_processes] "Processes whose open files could not be read (run as root to see them).";
     "users.mounts" List [users.mounts] "Mount points on its block devices or of a filesystem type it provides, deepest first.";

@@ -568,6 +568,8 @@ impl TestEnv {
     ) -> &TestEnv {
         self.write(&format!("/proc/{pid}/comm"), &format!("{comm}\n"));
         let cgroup = match unit {
+            // A full cgroup path (a user manager's unit) is taken as it is.
+            Some(u) if u.contains('/') => format!("0::/{u}\n"),
             Some(u) => format!("0::/system.slice/{u}\n"),
             None => "0::/user.slice/user-0.slice/session-1.scope\n".to_string(),
         };

@@ -834,6 +834,53 @@ fn fires_process_users() {
 }
 
 #[test]
+fn user_manager_units_are_stopped_through_that_manager() {
+    let env = vhost_env(1);
+    env.process_holding(
+        2225,
+        "pipewire",
+        Some("user.slice/user-1000.slice/user@1000.service/session.slice/pipewire.service"),
+        7,
+        "vhost-net",
+        'c',
+        10,
+        238,
+    );
+    env.process_holding(
+        2300,
+        "gnome-shell",
+        Some("user.slice/user-1000.slice/user@1000.service/session.slice/org.gnome.Shell@wayland.service"),
+        9,
+        "vhost-net",
+        'c',
+        10,
+        238,
+    );
+    let c = check1(&env, "vhost_net");
+    fires(&c, "process-users");
+    let cmds = c.commands();
+    for unit in ["pipewire.service", "org.gnome.Shell@wayland.service"] {
+        assert!(
+            cmds.contains(&format!(
+                "systemctl --user --machine=1000@.host stop -- {unit}"
+            )),
+            "{cmds:?}"
+        );
+    }
+    assert!(
+        !cmds.iter().any(|c| c.starts_with("systemctl stop")),
+        "{cmds:?}"
+    );
+    assert!(!cmds.iter().any(|c| c.starts_with("kill")), "{cmds:?}");
+    assert!(
+        c.message("process-users")
+            .contains("pid 2225 (pipewire, pipewire.service of user 1000)"),
+        "{}",
+        c.message("process-users")
+    );
+}
+
+#[test]
 fn quiet_process_users() {
     // A process with another device open (/dev/null) is not a user.
     let env = vhost_env(0);
