@@ -78,6 +78,7 @@ impl<'r> Pipeline<'r> {
                             "{} goes too ({how}, removed by the same command): {}",
                             m.module, f.message
                         ),
+                        reason: f.reason.as_ref().map(|r| format!("{}: {r}", m.module)),
                         caused_by: Some(m.module.clone()),
                         ..f
                     });

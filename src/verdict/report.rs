@@ -11,6 +11,10 @@ pub struct Finding {
     /// The verdict this finding pushes towards, if any.
     pub verdict: Option<Verdict>,
     pub message: String,
+    /// The rule's one-line `reason` filled from the facts, for `scan`
+    /// (internal: the JSON has the message).
+    #[serde(skip)]
+    pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
     /// The other module of the removal set whose removal causes it; absent
     /// when the finding is about the module asked for.

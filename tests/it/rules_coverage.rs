@@ -1570,3 +1570,38 @@ fn quiet_outside_index() {
         c.commands()
     );
 }
+
+// ------------------------------------------- scan's one-line reasons
+
+fn scan_reason(env: &TestEnv, module: &str) -> String {
+    let out = env.run(&["scan", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    v["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == module)
+        .unwrap_or_else(|| panic!("{module} not in scan: {v}"))["reason"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn scan_reasons_name_what_is_specific() {
+    let env = vhost_env(1);
+    env.process_holding(2225, "sleep", None, 3, "vhost-net", 'c', 10, 238);
+    assert_eq!(
+        scan_reason(&env, "vhost_net"),
+        "pid 2225 (sleep) holds /dev/vhost-net"
+    );
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_ETH0]);
+    assert_eq!(scan_reason(&env, "e1000"), "eth0 carries the default route");
+    assert_eq!(scan_reason(&bridge_env(), "bridge"), "held by br_netfilter");
+    // A rule without a reason template falls back to its summary.
+    let mut env = TestEnv::new();
+    env.dep("x", &[]).proc_line("x 16384 0 - Unloading 0x0");
+    assert_eq!(scan_reason(&env, "x"), "state unloading");
+}
