@@ -61,6 +61,15 @@ impl Renderer {
     }
 
     pub fn render(&self, doc: &Document) -> String {
+        let out = self.render_utf8(doc);
+        if self.style.ascii && self.format == Format::Text {
+            style::to_ascii(&out)
+        } else {
+            out
+        }
+    }
+
+    fn render_utf8(&self, doc: &Document) -> String {
         match (self.format, doc) {
             (Format::Json, Document::Reports { reports, .. }) => json::reports(reports),
             (Format::Text, Document::Reports { reports, pictures }) => {
@@ -88,7 +97,7 @@ impl Renderer {
             // A ticket is Markdown; text output is the same Markdown.
             (Format::Text | Format::Markdown, Document::Ticket(t)) => ticket::render(t),
             (Format::Json, Document::Rules(r)) => json::rules(r),
-            (Format::Text, Document::Rules(r)) => rules::text(r),
+            (Format::Text, Document::Rules(r)) => rules::text(r, self.style.width),
             (Format::Markdown, Document::Rules(r)) => rules::markdown(r),
         }
     }

@@ -1,5 +1,5 @@
-//! Text for people: the verdict first, then why, then what to do. Fits 80
-//! columns.
+//! Text for people: the verdict first, then why, then what to do. Prose
+//! wraps at the terminal's width, at most 80 columns.
 
 use super::style::Style;
 use super::{symbol, wrap, yes_no};
@@ -7,8 +7,6 @@ use crate::shell::sanitize;
 use crate::verdict::Report;
 use crate::verdict::picture::Picture;
 use std::fmt::Write;
-
-const WIDTH: usize = 80;
 
 pub fn render(reports: &[Report], style: Style) -> String {
     render_with(reports, &[], style)
@@ -27,8 +25,8 @@ pub fn render_with(reports: &[Report], pictures: &[Option<Picture>], style: Styl
     out
 }
 
-fn para(out: &mut String, text: &str, indent: usize) {
-    for line in wrap(text, WIDTH - indent) {
+fn para(out: &mut String, text: &str, indent: usize, style: Style) {
+    for line in wrap(text, style.prose_width() - indent) {
         let _ = writeln!(out, "{:indent$}{line}", "");
     }
 }
@@ -42,7 +40,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         style.verdict(r.verdict, &head),
         style.heading(&sanitize(&r.module))
     );
-    para(out, &r.headline, 3);
+    para(out, &r.headline, 3, style);
     if let Some(rf) = &r.resolved_from {
         let how = match rf.via.as_str() {
             "alias" => format!("alias from {}", rf.source.as_deref().unwrap_or("?")),
@@ -52,6 +50,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
             out,
             &format!("(you asked for {}: {how})", sanitize(&rf.query)),
             3,
+            style,
         );
     }
 
@@ -65,10 +64,14 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
                 f.rule,
                 style.dim(&format!("[{}]", f.severity.as_str()))
             );
-            para(out, &f.message, 4);
+            para(out, &f.message, 4, style);
             for e in &f.evidence {
                 let line = format!("{}: {}", sanitize(&e.path), sanitize(&e.value));
-                let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style.dim(&clip(&line, style.prose_width() - 6))
+                );
             }
         }
     }
@@ -77,10 +80,14 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         let _ = writeln!(out, "\n{}", style.heading("Not checked (could not read)"));
         for u in &r.unchecked {
             let _ = writeln!(out, "  ? {}", u.rule);
-            para(out, &u.summary, 4);
+            para(out, &u.summary, 4, style);
             for m in &u.missing {
                 let line = format!("{}: {}", sanitize(&m.path), sanitize(&m.value));
-                let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style.dim(&clip(&line, style.prose_width() - 6))
+                );
             }
         }
     }
@@ -88,7 +95,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
     if let Some(p) = picture.filter(|p| super::tree::worth_drawing(p)) {
         let _ = writeln!(out, "\n{}", style.heading("Tree"));
         let _ = writeln!(out, "  {}", style.dim(&super::tree::legend(p)));
-        for l in super::tree::render(p, WIDTH - 2, style) {
+        for l in super::tree::render(p, style.prose_width() - 2, style) {
             let _ = writeln!(out, "  {l}");
         }
     }
@@ -98,9 +105,9 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         for (i, s) in r.next_steps.iter().enumerate() {
             let n = format!("{:>3}.", i + 1);
             let _ = writeln!(out, "{n} {}", style.command(&s.command));
-            para(out, &s.why, 6);
+            para(out, &s.why, 6, style);
             if let Some(v) = s.verdict {
-                para(out, &super::step_verdict(s, v), 6);
+                para(out, &super::step_verdict(s, v), 6, style);
             }
         }
     }
@@ -123,7 +130,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         }
     );
     let _ = writeln!(out);
-    for l in wrap(&kline, WIDTH) {
+    for l in wrap(&kline, style.prose_width()) {
         let _ = writeln!(out, "{}", style.dim(&l));
     }
 }

@@ -230,7 +230,14 @@ pub struct Runner {
 /// A run of kmod-doctor to configure, then [`Runner::run`].
 pub fn kd() -> Runner {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"));
-    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    // Output depends on the locale (UTF-8 or ASCII marks) and on COLUMNS:
+    // pinned outputs are UTF-8 and whole lines, whatever the test's shell.
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env("LANG", "C.UTF-8");
     Runner { cmd, stdin: None }
 }
 
