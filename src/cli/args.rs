@@ -70,6 +70,9 @@ pub enum Command {
         /// Module names or aliases (dashes and underscores are the same)
         #[arg(required = true, value_name = "MODULE")]
         modules: Vec<String>,
+        /// Text: only the verdict, the one reason that decided it and the next steps
+        #[arg(long)]
+        brief: bool,
     },
     /// List every rule: id, severity, verdict effect and summary
     Rules,

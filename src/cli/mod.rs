@@ -36,7 +36,7 @@ pub fn run() -> Exit {
         }
     };
     let result = match &args.command {
-        Command::Check { modules } => cmd::check::run(&cfg, modules),
+        Command::Check { modules, brief } => cmd::check::run(&cfg, modules, *brief),
         Command::Rules => cmd::rules::run(&cfg),
         Command::Snapshot {
             output,

@@ -34,6 +34,8 @@ pub enum Document<'a> {
     Reports {
         reports: &'a [Report],
         pictures: &'a [Option<Picture>],
+        /// Text only: the verdict, its deciding reason and the steps.
+        brief: bool,
     },
     /// `explain`: what the message meant, then the check of the modules it names.
     Explained {
@@ -72,12 +74,26 @@ impl Renderer {
     fn render_utf8(&self, doc: &Document) -> String {
         match (self.format, doc) {
             (Format::Json, Document::Reports { reports, .. }) => json::reports(reports),
-            (Format::Text, Document::Reports { reports, pictures }) => {
-                text::render_with(reports, pictures, self.style)
-            }
-            (Format::Markdown, Document::Reports { reports, pictures }) => {
-                markdown::render_with(reports, pictures)
-            }
+            (
+                Format::Text,
+                Document::Reports {
+                    reports,
+                    brief: true,
+                    ..
+                },
+            ) => text::brief(reports, self.style),
+            (
+                Format::Text,
+                Document::Reports {
+                    reports, pictures, ..
+                },
+            ) => text::render_with(reports, pictures, self.style),
+            (
+                Format::Markdown,
+                Document::Reports {
+                    reports, pictures, ..
+                },
+            ) => markdown::render_with(reports, pictures),
             (
                 format,
                 Document::Explained {

@@ -3,6 +3,7 @@
 
 use super::style::Style;
 use super::{symbol, wrap, yes_no};
+use crate::facts::Evidence;
 use crate::shell::sanitize;
 use crate::verdict::Report;
 use crate::verdict::picture::Picture;
@@ -25,13 +26,26 @@ pub fn render_with(reports: &[Report], pictures: &[Option<Picture>], style: Styl
     out
 }
 
-fn para(out: &mut String, text: &str, indent: usize, style: Style) {
-    for line in wrap(text, style.prose_width() - indent) {
-        let _ = writeln!(out, "{:indent$}{line}", "");
+/// `check --brief`: the verdict, the one reason that decided it, the steps.
+pub fn brief(reports: &[Report], style: Style) -> String {
+    let mut out = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        verdict_line(&mut out, r, style);
+        let why = match (r.reason_line(), r.unchecked.first()) {
+            (Some(reason), _) => reason.to_string(),
+            (None, Some(u)) => format!("not checked: {} ({})", u.summary, u.rule),
+            (None, None) => r.headline.clone(),
+        };
+        para(&mut out, &why, 3, style);
+        steps(&mut out, r, style);
     }
+    out
 }
 
-fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
+fn verdict_line(out: &mut String, r: &Report, style: Style) {
     let word = r.verdict.as_str().to_uppercase();
     let head = format!("{} {word}", symbol(r.verdict));
     let _ = writeln!(
@@ -40,6 +54,31 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         style.verdict(r.verdict, &head),
         style.heading(&sanitize(&r.module))
     );
+}
+
+fn steps(out: &mut String, r: &Report, style: Style) {
+    if r.next_steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", style.heading("Next steps"));
+    for (i, s) in r.next_steps.iter().enumerate() {
+        let n = format!("{:>3}.", i + 1);
+        let _ = writeln!(out, "{n} {}", style.command(&s.command));
+        para(out, &s.why, 6, style);
+        if let Some(v) = s.verdict {
+            para(out, &super::step_verdict(s, v), 6, style);
+        }
+    }
+}
+
+fn para(out: &mut String, text: &str, indent: usize, style: Style) {
+    for line in wrap(text, style.prose_width() - indent) {
+        let _ = writeln!(out, "{:indent$}{line}", "");
+    }
+}
+
+fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
+    verdict_line(out, r, style);
     para(out, &r.headline, 3, style);
     if let Some(rf) = &r.resolved_from {
         let how = match rf.via.as_str() {
@@ -56,6 +95,23 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
 
     if !r.findings.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Findings"));
+        // Evidence under more than one finding (the module's /proc/modules
+        // line, typically) is printed once, after them.
+        let all: Vec<&Evidence> = r.findings.iter().flat_map(|f| &f.evidence).collect();
+        let mut shared: Vec<&Evidence> = Vec::new();
+        for e in &all {
+            if all.iter().filter(|x| *x == e).count() > 1 && !shared.contains(e) {
+                shared.push(e);
+            }
+        }
+        let evidence = |out: &mut String, e: &Evidence| {
+            let line = format!("{}: {}", sanitize(&e.path), sanitize(&e.value));
+            let _ = writeln!(
+                out,
+                "      {}",
+                style.dim(&clip(&line, style.prose_width() - 6))
+            );
+        };
         for f in &r.findings {
             let mark = super::severity_mark(f.severity);
             let _ = writeln!(
@@ -65,13 +121,18 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
                 style.dim(&format!("[{}]", f.severity.as_str()))
             );
             para(out, &f.message, 4, style);
-            for e in &f.evidence {
-                let line = format!("{}: {}", sanitize(&e.path), sanitize(&e.value));
-                let _ = writeln!(
-                    out,
-                    "      {}",
-                    style.dim(&clip(&line, style.prose_width() - 6))
-                );
+            for e in f.evidence.iter().filter(|e| !shared.contains(e)) {
+                evidence(out, e);
+            }
+        }
+        if !shared.is_empty() {
+            let _ = writeln!(
+                out,
+                "    {}",
+                style.dim("Evidence for several findings above:")
+            );
+            for e in shared {
+                evidence(out, e);
             }
         }
     }
@@ -100,17 +161,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         }
     }
 
-    if !r.next_steps.is_empty() {
-        let _ = writeln!(out, "\n{}", style.heading("Next steps"));
-        for (i, s) in r.next_steps.iter().enumerate() {
-            let n = format!("{:>3}.", i + 1);
-            let _ = writeln!(out, "{n} {}", style.command(&s.command));
-            para(out, &s.why, 6, style);
-            if let Some(v) = s.verdict {
-                para(out, &super::step_verdict(s, v), 6, style);
-            }
-        }
-    }
+    steps(out, r, style);
 
     let k = &r.kernel;
     let kline = format!(

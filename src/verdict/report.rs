@@ -188,6 +188,27 @@ pub struct Report {
     pub users: UsersInfo,
 }
 
+impl Report {
+    /// The finding that decided the verdict: the most severe one giving it
+    /// (findings are sorted most severe first). A module blocked by
+    /// references is usually blocked by the users a danger finding names (a
+    /// process, a mount), which says why more specifically than the bare
+    /// reference count. `None` for `unknown`.
+    pub fn decisive(&self) -> Option<&Finding> {
+        let explains = |v: Option<Verdict>| {
+            v == Some(self.verdict)
+                || (self.verdict == Verdict::Blocked && v == Some(Verdict::Danger))
+        };
+        self.findings.iter().find(|f| explains(f.verdict))
+    }
+
+    /// One line on why: the decisive finding's reason, else its message.
+    pub fn reason_line(&self) -> Option<&str> {
+        self.decisive()
+            .map(|f| f.reason.as_deref().unwrap_or(&f.message))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,13 +53,7 @@ fn summary_of(rules: &RuleSet, id: &str) -> Option<String> {
 /// `unknown`, the first rule that could not be checked). Findings are sorted
 /// most severe first.
 pub fn row(rules: &RuleSet, r: &Report) -> Row {
-    // A module blocked by references is usually blocked by the users a
-    // danger finding names (a process, a mount): that finding, more severe,
-    // says why more specifically than the bare reference count.
-    let explains = |v: Option<Verdict>| {
-        v == Some(r.verdict) || (r.verdict == Verdict::Blocked && v == Some(Verdict::Danger))
-    };
-    let decisive = r.findings.iter().find(|f| explains(f.verdict));
+    let decisive = r.decisive();
     let reason = match decisive {
         Some(Finding {
             reason: Some(reason),

@@ -140,3 +140,52 @@ fn ascii_marks_when_the_locale_is_not_utf8() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(v["modules"].is_array());
 }
+
+#[test]
+fn shared_evidence_is_printed_once() {
+    let out = vm(&["check", "drm"], &[]);
+    let line = "/proc/modules:30: drm 618496 6";
+    assert_eq!(out.stdout.matches(line).count(), 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Evidence for several findings above:"),
+        "{}",
+        out.stdout
+    );
+    // Evidence of one finding alone stays under it.
+    assert!(
+        out.stdout.contains("accounting: refcount 6"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn brief_check_is_verdict_reason_and_steps() {
+    let env = bridge_env();
+    let full = env.run(&["check", "bridge"]);
+    let brief = env.run(&["check", "--brief", "bridge"]);
+    assert_eq!(brief.code, full.code);
+    let lines: Vec<&str> = brief.stdout.lines().collect();
+    assert!(
+        lines[0].contains("BLOCKED") && lines[0].contains("bridge"),
+        "{}",
+        brief.stdout
+    );
+    assert_eq!(lines[1].trim(), "held by br_netfilter", "{}", brief.stdout);
+    assert!(!brief.stdout.contains("Findings"), "{}", brief.stdout);
+    assert!(brief.stdout.contains("Next steps"), "{}", brief.stdout);
+    assert!(
+        brief.stdout.contains("modprobe --remove br_netfilter"),
+        "{}",
+        brief.stdout
+    );
+    assert!(
+        lines.len() < full.stdout.lines().count() / 2,
+        "{}",
+        brief.stdout
+    );
+    // JSON is the contract, whatever --brief says.
+    let j = env.run(&["check", "--brief", "--format", "json", "bridge"]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert!(v.is_array() || v.is_object());
+}
