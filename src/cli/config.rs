@@ -72,6 +72,7 @@ pub fn from_args(g: &GlobalArgs) -> Result<Config, ConfigError> {
     };
     Ok(Config {
         root,
+        root_arg: (g.root != std::path::Path::new("/")).then(|| g.root.clone()),
         release: g.kernel_release.clone(),
         renderer: Renderer {
             format: g.format,

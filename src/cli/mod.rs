@@ -6,12 +6,21 @@ pub mod config;
 use crate::cmd;
 use crate::exit::Exit;
 use args::{Args, Command};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use config::ConfigError;
 
 pub fn run() -> Exit {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
+    let parsed = Args::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Args::from_arg_matches(&m)?, format_given(&m))));
+    let args = match parsed {
+        Ok((mut a, given)) => {
+            // A ticket is Markdown unless another format is asked for.
+            if matches!(a.command, Command::Report { .. }) && !given {
+                a.global.format = crate::render::Format::Markdown;
+            }
+            a
+        }
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
@@ -158,4 +167,12 @@ fn roff_escape(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Whether `--format` was on the command line (before or after the subcommand).
+fn format_given(m: &clap::ArgMatches) -> bool {
+    let given = |m: &clap::ArgMatches| {
+        m.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
+    };
+    given(m) || m.subcommand().is_some_and(|(_, s)| given(s))
 }

@@ -110,8 +110,8 @@ impl Renderer {
             (Format::Json, Document::Scan(s)) => json::scan(s),
             (Format::Markdown, Document::Scan(s)) => scan::markdown(s),
             (Format::Json, Document::Ticket(t)) => json::ticket(t),
-            // A ticket is Markdown; text output is the same Markdown.
-            (Format::Text | Format::Markdown, Document::Ticket(t)) => ticket::render(t),
+            (Format::Markdown, Document::Ticket(t)) => ticket::render(t),
+            (Format::Text, Document::Ticket(t)) => ticket::text(t, self.style),
             (Format::Json, Document::Rules(r)) => json::rules(r),
             (Format::Text, Document::Rules(r)) => rules::text(r, self.style.width),
             (Format::Markdown, Document::Rules(r)) => rules::markdown(r),
