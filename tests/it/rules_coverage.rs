@@ -1148,6 +1148,48 @@ fn quiet_ssh_session() {
     fires(&c, "default-route");
 }
 
+const V6_LAN_VIA_BR0: &str = "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 br0";
+const V6_DEFAULT_VIA_ETH0: &str = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0";
+
+fn ssh_from(env: &TestEnv, client: &str) {
+    env.write(
+        "/kmod-doctor-snapshot/session",
+        &format!("SSH_CONNECTION={client} 50022 2001:db8::2 22\n"),
+    );
+}
+
+#[test]
+fn fires_ssh_session_over_ipv6() {
+    let env = net_env();
+    routes(&env, &[LAN_VIA_ETH0]);
+    env.write(
+        "/proc/net/ipv6_route",
+        &format!("{V6_LAN_VIA_BR0}\n{V6_DEFAULT_VIA_ETH0}\n"),
+    );
+    ssh_from(&env, "2001:db8::10");
+    let c = check1(&env, "bridge");
+    fires(&c, "ssh-session");
+    assert!(
+        c.evidence_paths("ssh-session")
+            .contains(&"/proc/net/ipv6_route:1".to_string()),
+        "{}",
+        c.why()
+    );
+    // A client on another prefix goes out by the default route over eth0.
+    ssh_from(&env, "2001:db9::10");
+    quiet(&check1(&env, "bridge"), "ssh-session");
+    fires(&check1(&env, "e1000"), "ssh-session");
+}
+
+#[test]
+fn fires_ssh_session_for_an_ipv4_mapped_client() {
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_BR0]);
+    ssh_from(&env, "::ffff:192.168.1.10");
+    fires(&check1(&env, "bridge"), "ssh-session");
+    quiet(&check1(&env, "e1000"), "ssh-session");
+}
+
 // -------------------------------------------------- display and console
 
 /// bochs driving the PCI display 0000:00:02.0 with card0 and fb0.
