@@ -126,7 +126,7 @@ pub enum Command {
         #[arg(long, value_name = "CLASS", value_delimiter = ',')]
         class: Vec<String>,
     },
-    /// Everything a support ticket needs about MODULE, in Markdown (JSON with --format json)
+    /// Everything a support ticket needs about MODULE, in Markdown (text or JSON with --format)
     #[command(
         after_help = "Examples:\n  kmod-doctor report nvidia > ticket.md\n  kmod-doctor report --root snapshot.tar.gz bridge\n\nExit status: as for check."
     )]
