@@ -56,6 +56,12 @@ impl TestEnv {
             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
         );
         env.write("/proc/net/ipv6_route", "");
+        // Root on the host: CAP_SYS_MODULE in the bounding set, initial user namespace.
+        env.write(
+            "/proc/self/status",
+            "Name:\tkmod-doctor\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n",
+        );
+        env.write("/proc/self/uid_map", "         0          0 4294967295\n");
         env.mkdir("/sys/module");
         env.mkdir("/etc/modprobe.d");
         let mut env = env;

@@ -35,6 +35,7 @@ const COVERED: &[&str] = &[
     "blacklisted",
     "kernel-tainted",
     "module-tainted",
+    "no-cap-sys-module",
     // rules/users.toml
     "process-users",
     "mounted-filesystems",
@@ -1646,4 +1647,36 @@ fn scan_reasons_name_what_is_specific() {
     let mut env = TestEnv::new();
     env.dep("x", &[]).proc_line("x 16384 0 - Unloading 0x0");
     assert_eq!(scan_reason(&env, "x"), "state unloading");
+}
+
+// ------------------------------------------------------ no-cap-sys-module
+
+#[test]
+fn fires_no_cap_sys_module() {
+    // Docker's default bounding set.
+    let env = idle_env("dummy");
+    env.write(
+        "/proc/self/status",
+        "CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n",
+    );
+    let c = check1(&env, "dummy");
+    fires(&c, "no-cap-sys-module");
+    assert!(c.message("no-cap-sys-module").contains("EPERM"));
+    // A user namespace: the capability means nothing to delete_module.
+    let env = idle_env("dummy");
+    env.write("/proc/self/uid_map", "         0     100000      65536\n");
+    fires(&check1(&env, "dummy"), "no-cap-sys-module");
+}
+
+#[test]
+fn quiet_no_cap_sys_module() {
+    // Root on the host (the TestEnv default) and a user without sudo yet:
+    // the effective set does not decide, the bounding set does.
+    let env = idle_env("dummy");
+    quiet(&check1(&env, "dummy"), "no-cap-sys-module");
+    env.write(
+        "/proc/self/status",
+        "CapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n",
+    );
+    quiet(&check1(&env, "dummy"), "no-cap-sys-module");
 }
