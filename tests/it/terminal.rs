@@ -189,3 +189,75 @@ fn brief_check_is_verdict_reason_and_steps() {
     let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
     assert!(v.is_array() || v.is_object());
 }
+
+/// README examples are real output: every ```text block after an
+/// `<!-- example: ARGS -->` marker is what `kmod-doctor ARGS` prints
+/// (`head=N tail=M`: its first N and last M lines around a `...` line).
+/// `scripts/readme-examples` (UPDATE_README=1) rewrites them.
+#[test]
+fn readme_examples_are_true() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{dir}/README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let mut fresh = String::new();
+    let mut rest = readme.as_str();
+    let mut stale = Vec::new();
+    let mut seen = 0;
+    while let Some(i) = rest.find("<!-- example") {
+        let end = i + rest[i..].find("-->\n").expect("marker closes with -->") + 4;
+        let marker = &rest[i..end];
+        let (spec, args) = marker["<!-- example".len()..marker.len() - 4]
+            .split_once(':')
+            .expect("<!-- example[ head=N tail=M]: ARGS -->");
+        let num = |k: &str| {
+            spec.split_whitespace()
+                .find_map(|w| w.strip_prefix(k)?.parse::<usize>().ok())
+        };
+        let open = "```text\n";
+        assert!(
+            rest[end..].starts_with(open),
+            "no ```text block after {marker}"
+        );
+        let body_start = end + open.len();
+        let body_end = body_start + rest[body_start..].find("```\n").expect("block closes");
+        let args: Vec<String> = args
+            .split_whitespace()
+            .map(|a| {
+                if a.starts_with("tests/") {
+                    format!("{dir}/{a}")
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let out = kd().args(&args).run();
+        let lines: Vec<&str> = out.stdout.trim_end().lines().collect();
+        let shown = match (num("head="), num("tail=")) {
+            (Some(h), Some(t)) if h + t < lines.len() => {
+                let mut v: Vec<&str> = lines[..h].to_vec();
+                v.push("...");
+                v.extend(&lines[lines.len() - t..]);
+                v
+            }
+            _ => lines,
+        };
+        let body = format!("{}\n", shown.join("\n"));
+        if rest[body_start..body_end] != body {
+            stale.push(marker.trim().to_string());
+        }
+        fresh.push_str(&rest[..body_start]);
+        fresh.push_str(&body);
+        rest = &rest[body_end..];
+        seen += 1;
+    }
+    fresh.push_str(rest);
+    assert!(seen >= 3, "README lost its example markers");
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    assert!(
+        stale.is_empty(),
+        "README examples differ from the real output: {stale:#?}\nrun scripts/readme-examples and commit README.md"
+    );
+}
