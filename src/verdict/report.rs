@@ -191,13 +191,13 @@ pub struct Report {
 impl Report {
     /// The finding that decided the verdict: the most severe one giving it
     /// (findings are sorted most severe first). A module blocked by
-    /// references is usually blocked by the users a danger finding names (a
-    /// process, a mount), which says why more specifically than the bare
-    /// reference count. `None` for `unknown`.
+    /// references but by no module holder is usually blocked by the users a
+    /// danger finding names (a process, a mount), which says why more
+    /// specifically than the bare reference count. `None` for `unknown`.
     pub fn decisive(&self) -> Option<&Finding> {
+        let by_references = self.verdict == Verdict::Blocked && self.module_info.holders.is_empty();
         let explains = |v: Option<Verdict>| {
-            v == Some(self.verdict)
-                || (self.verdict == Verdict::Blocked && v == Some(Verdict::Danger))
+            v == Some(self.verdict) || (by_references && v == Some(Verdict::Danger))
         };
         self.findings.iter().find(|f| explains(f.verdict))
     }

@@ -1643,6 +1643,17 @@ fn scan_reasons_name_what_is_specific() {
     routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_ETH0]);
     assert_eq!(scan_reason(&env, "e1000"), "eth0 carries the default route");
     assert_eq!(scan_reason(&bridge_env(), "bridge"), "held by br_netfilter");
+    // Held by a module and carrying the default route: the holder is what
+    // blocks it.
+    let env = bridge_env();
+    env.class_device("net", "br0", "virtual/net/br0");
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    env.write("/sys/devices/virtual/net/br0/flags", "0x1003\n");
+    routes(&env, &[DEFAULT_VIA_BR0, LAN_VIA_BR0]);
+    let c = check1(&env, "bridge");
+    assert!(c.has("default-route"), "{}", c.why());
+    assert_eq!(c.verdict(), "blocked");
+    assert_eq!(scan_reason(&env, "bridge"), "held by br_netfilter");
     // A rule without a reason template falls back to its summary.
     let mut env = TestEnv::new();
     env.dep("x", &[]).proc_line("x 16384 0 - Unloading 0x0");
