@@ -70,6 +70,9 @@ pub enum Command {
         /// Module names or aliases (dashes and underscores are the same)
         #[arg(required = true, value_name = "MODULE")]
         modules: Vec<String>,
+        /// Text: only the verdict, the one reason that decided it and the next steps
+        #[arg(long)]
+        brief: bool,
     },
     /// List every rule: id, severity, verdict effect and summary
     Rules,
@@ -123,7 +126,7 @@ pub enum Command {
         #[arg(long, value_name = "CLASS", value_delimiter = ',')]
         class: Vec<String>,
     },
-    /// Everything a support ticket needs about MODULE, in Markdown (JSON with --format json)
+    /// Everything a support ticket needs about MODULE, in Markdown (text or JSON with --format)
     #[command(
         after_help = "Examples:\n  kmod-doctor report nvidia > ticket.md\n  kmod-doctor report --root snapshot.tar.gz bridge\n\nExit status: as for check."
     )]

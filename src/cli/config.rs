@@ -59,12 +59,24 @@ pub fn from_args(g: &GlobalArgs) -> Result<Config, ConfigError> {
             std::env::var("CLICOLOR_FORCE").ok().as_deref(),
             std::io::stdout().is_terminal(),
         );
+    let var = |k: &str| std::env::var(k).ok();
+    let terminal = terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0 as usize);
+    let style = Style {
+        color,
+        width: style::width(var("COLUMNS").as_deref(), terminal),
+        ascii: !style::utf8_locale(
+            var("LC_ALL").as_deref(),
+            var("LC_CTYPE").as_deref(),
+            var("LANG").as_deref(),
+        ),
+    };
     Ok(Config {
         root,
+        root_arg: (g.root != std::path::Path::new("/")).then(|| g.root.clone()),
         release: g.kernel_release.clone(),
         renderer: Renderer {
             format: g.format,
-            style: Style { color },
+            style,
         },
         rules,
         _unpacked: unpacked,

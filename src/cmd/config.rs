@@ -6,6 +6,8 @@ use crate::rules::RuleSet;
 
 pub struct Config {
     pub root: Root,
+    /// `--root` as given, when it was (for commands that repeat the command line).
+    pub root_arg: Option<std::path::PathBuf>,
     pub release: Option<String>,
     pub renderer: Renderer,
     pub rules: RuleSet,

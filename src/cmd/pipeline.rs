@@ -113,6 +113,7 @@ impl<'r> Pipeline<'r> {
                             "{} goes too ({how}, removed by the same command): {}",
                             m.module, f.message
                         ),
+                        reason: f.reason.as_ref().map(|r| format!("{}: {r}", m.module)),
                         caused_by: Some(m.module.clone()),
                         ..f
                     });
@@ -356,6 +357,7 @@ fn removal_target(command: &str) -> Option<(Tool, &str)> {
 fn is_acting(command: &str) -> bool {
     [
         "systemctl stop ",
+        "systemctl --user ",
         "kill ",
         "umount ",
         "swapoff ",

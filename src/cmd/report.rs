@@ -49,10 +49,14 @@ pub fn ticket(cfg: &Config, modules: &[String]) -> Result<Ticket, CmdError> {
         Some(r) => format!(" -S {}", shell_quote(r)),
         None => String::new(),
     };
+    let root = match &cfg.root_arg {
+        Some(r) => format!(" --root {}", shell_quote(&r.to_string_lossy())),
+        None => String::new(),
+    };
     Ok(Ticket {
         tool_version: env!("CARGO_PKG_VERSION"),
         source: source(cfg),
-        command: format!("kmod-doctor report{release} {}", names.join(" ")),
+        command: format!("kmod-doctor report{root}{release} {}", names.join(" ")),
         snapshot_command: format!(
             "sudo kmod-doctor snapshot{release} -o kmod-doctor-snapshot.tar.gz {}",
             names.join(" ")

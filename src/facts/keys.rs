@@ -104,6 +104,7 @@ keys! {
     "module.classes" List [module_info.classes] "What it serves: storage, network, display, virtualization, input, sound (rules/devices.toml).";
     "users.processes" List [users.processes] "Processes holding its device nodes open: `pid N (comm, unit) holds /dev/X`.";
     "users.units" List [users.units] "systemd units of those processes (from /proc/PID/cgroup).";
+    "users.user_units" List "Units of a user's systemd manager among those processes, as `UID UNIT` (from a cgroup below `user@UID.service`).";
     "users.pids" List [users.pids] "Pids of those processes that belong to no systemd unit.";
     "users.uninspectable" Int [users.uninspectable_processes] "Processes whose open files could not be read (run as root to see them).";
     "users.mounts" List [users.mounts] "Mount points on its block devices or of a filesystem type it provides, deepest first.";
@@ -142,7 +143,9 @@ keys! {
     "users.netfs_mounts" List "Network filesystems (NFS, CIFS, Ceph) whose server address (`addr=` mount option) is routed through its interfaces, deepest first.";
     "users.other_ns_mounts" List "Its mounts in other mount namespaces (containers, services with private mounts) whose filesystem is not mounted in the inspected one: `MOUNTPOINT (mount namespace of pid N)`.";
     "users.drm_cards" List [users.drm_cards] "DRM cards it drives (/sys/class/drm/cardN).";
+    "caller.cap_sys_module" Bool "Whoever runs the tool (under --root: whoever captured the snapshot) could remove modules: CAP_SYS_MODULE is in the bounding set (`/proc/self/status` CapBnd) and the process is in the initial user namespace (`/proc/self/uid_map`). Read for a loaded module or built-in code with bound devices.";
     "users.console" Bool [users.console] "The framebuffer console runs on a framebuffer it drives.";
+    "users.console_binds" List "The `bind` files of the virtual consoles the framebuffer console is bound to (`/sys/class/vtconsole/vtconN/bind`), when it runs on a framebuffer it drives.";
     "users.attributed_refs" Int [users.attributed_refs] "References explained by users found (open device nodes, mounts, swap, loop devices).";
 }
 

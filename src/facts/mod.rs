@@ -1,6 +1,7 @@
 //! What is true about the system and a module, read through a [`Root`](crate::root::Root).
 //! Facts know nothing of rules or output.
 
+pub mod caller;
 pub mod devmap;
 pub mod kernel;
 pub mod keys;
@@ -45,6 +46,7 @@ impl<'r> Host<'r> {
         // Only a loaded module, or built-in code with bound devices, has
         // users; the others never pay for the scans.
         if t.bool("module.loaded") == Some(true) || t.bool("module.unbindable") == Some(true) {
+            caller::gather(&self.sys, &mut t);
             users::gather(&self.sys, &self.users, &r.name, &mut t);
         }
         t

@@ -10,8 +10,6 @@ use crate::verdict::Report;
 use crate::verdict::picture::Picture;
 use std::fmt::Write;
 
-const WIDTH: usize = 80;
-
 pub fn text(
     explanations: &[Explanation],
     reports: &[Report],
@@ -34,16 +32,22 @@ pub fn text(
             // Verbatim, unclipped: the errno is at the end of the longest lines.
             let _ = writeln!(out, "  {}", style.dim(&sanitize(l.trim())));
         }
-        for (j, l) in wrap(&sanitize(&e.summary), WIDTH - 4).iter().enumerate() {
+        for (j, l) in wrap(&sanitize(&e.summary), style.prose_width() - 4)
+            .iter()
+            .enumerate()
+        {
             let lead = if j == 0 { "  → " } else { "    " };
             let _ = writeln!(out, "{lead}{}", style.heading(l));
         }
-        for l in wrap(&format!("Refused by {}.", e.refused_by_words), WIDTH - 4) {
+        for l in wrap(
+            &format!("Refused by {}.", e.refused_by_words),
+            style.prose_width() - 4,
+        ) {
             let _ = writeln!(out, "    {l}");
         }
         for p in &e.explanation {
             out.push('\n');
-            for l in wrap(&sanitize(p), WIDTH - 4) {
+            for l in wrap(&sanitize(p), style.prose_width() - 4) {
                 let _ = writeln!(out, "    {l}");
             }
         }

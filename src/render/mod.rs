@@ -34,6 +34,8 @@ pub enum Document<'a> {
     Reports {
         reports: &'a [Report],
         pictures: &'a [Option<Picture>],
+        /// Text only: the verdict, its deciding reason and the steps.
+        brief: bool,
     },
     /// `explain`: what the message meant, then the check of the modules it names.
     Explained {
@@ -61,14 +63,37 @@ impl Renderer {
     }
 
     pub fn render(&self, doc: &Document) -> String {
+        let out = self.render_utf8(doc);
+        if self.style.ascii && self.format == Format::Text {
+            style::to_ascii(&out)
+        } else {
+            out
+        }
+    }
+
+    fn render_utf8(&self, doc: &Document) -> String {
         match (self.format, doc) {
             (Format::Json, Document::Reports { reports, .. }) => json::reports(reports),
-            (Format::Text, Document::Reports { reports, pictures }) => {
-                text::render_with(reports, pictures, self.style)
-            }
-            (Format::Markdown, Document::Reports { reports, pictures }) => {
-                markdown::render_with(reports, pictures)
-            }
+            (
+                Format::Text,
+                Document::Reports {
+                    reports,
+                    brief: true,
+                    ..
+                },
+            ) => text::brief(reports, self.style),
+            (
+                Format::Text,
+                Document::Reports {
+                    reports, pictures, ..
+                },
+            ) => text::render_with(reports, pictures, self.style),
+            (
+                Format::Markdown,
+                Document::Reports {
+                    reports, pictures, ..
+                },
+            ) => markdown::render_with(reports, pictures),
             (
                 format,
                 Document::Explained {
@@ -85,10 +110,10 @@ impl Renderer {
             (Format::Json, Document::Scan(s)) => json::scan(s),
             (Format::Markdown, Document::Scan(s)) => scan::markdown(s),
             (Format::Json, Document::Ticket(t)) => json::ticket(t),
-            // A ticket is Markdown; text output is the same Markdown.
-            (Format::Text | Format::Markdown, Document::Ticket(t)) => ticket::render(t),
+            (Format::Markdown, Document::Ticket(t)) => ticket::render(t),
+            (Format::Text, Document::Ticket(t)) => ticket::text(t, self.style),
             (Format::Json, Document::Rules(r)) => json::rules(r),
-            (Format::Text, Document::Rules(r)) => rules::text(r),
+            (Format::Text, Document::Rules(r)) => rules::text(r, self.style.width),
             (Format::Markdown, Document::Rules(r)) => rules::markdown(r),
         }
     }

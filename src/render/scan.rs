@@ -62,9 +62,76 @@ pub fn summary(s: &Scan) -> String {
     )
 }
 
+const HEAD: [&str; 5] = ["Module", "Size", "Used by", "Class", "Verdict"];
+/// The reason gets at least this much before columns are dropped.
+const MIN_REASON: usize = 24;
+const ANY: usize = usize::MAX;
+
+/// Which columns show, how wide each may be, and how wide the reason is
+/// (`None`: whole).
+struct Layout {
+    show: [bool; 5],
+    widths: [usize; 5],
+    reason: Option<usize>,
+}
+
+/// Under a terminal, the first of these layouts that leaves the reason
+/// [`MIN_REASON`] columns: narrower Used by and Class, then without Class,
+/// then without Size, then without Used by.
+fn layout(cells: &[[String; 6]], width: Option<usize>) -> Layout {
+    let natural = |i: usize, cap: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .chain([HEAD[i].chars().count()])
+            .max()
+            .unwrap_or(0)
+            .min(cap)
+            .max(HEAD[i].chars().count().min(cap))
+    };
+    let fit = |show: [bool; 5], caps: [usize; 5]| {
+        let widths: [usize; 5] =
+            std::array::from_fn(|i| if show[i] { natural(i, caps[i]) } else { 0 });
+        let used: usize = (0..5).filter(|&i| show[i]).map(|i| widths[i] + 2).sum();
+        (widths, used)
+    };
+    let Some(width) = width else {
+        let (widths, _) = fit([true; 5], [ANY, ANY, USED_BY_MAX, ANY, ANY]);
+        return Layout {
+            show: [true; 5],
+            widths,
+            reason: None,
+        };
+    };
+    let tries: [([bool; 5], [usize; 5]); 4] = [
+        ([true; 5], [ANY, ANY, USED_BY_MAX, 16, ANY]),
+        ([true, true, true, false, true], [ANY, ANY, 16, 0, ANY]),
+        ([true, false, true, false, true], [ANY, 0, 16, 0, ANY]),
+        ([true, false, false, false, true], [24, 0, 0, 0, ANY]),
+    ];
+    let mut last = None;
+    for (show, caps) in tries {
+        let (widths, used) = fit(show, caps);
+        if width >= used + MIN_REASON {
+            return Layout {
+                show,
+                widths,
+                reason: Some(width - used),
+            };
+        }
+        last = Some((show, widths, used));
+    }
+    let (show, widths, used) = last.expect("four layouts tried");
+    Layout {
+        show,
+        widths,
+        reason: Some(width.saturating_sub(used).max(8)),
+    }
+}
+
 pub fn text(s: &Scan, style: Style) -> String {
     let mut out = String::new();
-    let cells: Vec<[String; 5]> = s
+    let cells: Vec<[String; 6]> = s
         .modules
         .iter()
         .map(|r| {
@@ -74,51 +141,53 @@ pub fn text(s: &Scan, style: Style) -> String {
                 used_by(r),
                 class(r),
                 format!("{} {}", symbol(r.verdict), r.verdict.as_str()),
+                sanitize(&r.reason),
             ]
         })
         .collect();
-    let head = ["Module", "Size", "Used by", "Class", "Verdict"];
-    let mut w = head.map(|h| h.chars().count());
-    for c in &cells {
-        for (i, v) in c.iter().enumerate() {
-            w[i] = w[i].max(v.chars().count());
+    let l = layout(&cells, style.width);
+    let reason = |t: &str| match l.reason {
+        Some(w) => clip(t, w),
+        None => t.to_string(),
+    };
+    // Columns before the verdict, padded; Size is right-aligned.
+    let lead = |c: &[String]| {
+        let mut line = String::new();
+        for (i, cell) in c.iter().enumerate().take(4) {
+            if !l.show[i] {
+                continue;
+            }
+            let v = clip(cell, l.widths[i]);
+            let pad = l.widths[i].saturating_sub(v.chars().count());
+            if i == 1 {
+                let _ = write!(line, "{:pad$}{v}  ", "");
+            } else {
+                let _ = write!(line, "{v}{:pad$}  ", "");
+            }
         }
-    }
+        line
+    };
     if !cells.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.heading(&format!(
-                "{:<w0$}  {:>w1$}  {:<w2$}  {:<w3$}  {:<w4$}  Reason",
-                head[0],
-                head[1],
-                head[2],
-                head[3],
-                head[4],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3],
-                w4 = w[4],
-            ))
+        let head: Vec<String> = HEAD.iter().map(|h| h.to_string()).collect();
+        let pad = l.widths[4].saturating_sub(HEAD[4].chars().count());
+        let line = format!(
+            "{}{}{:pad$}  {}",
+            lead(&head),
+            HEAD[4],
+            "",
+            reason("Reason")
         );
+        let _ = writeln!(out, "{}", style.heading(&line));
     }
     for (r, c) in s.modules.iter().zip(&cells) {
-        let pad = w[4].saturating_sub(c[4].chars().count());
+        let pad = l.widths[4].saturating_sub(c[4].chars().count());
         let _ = writeln!(
             out,
-            "{:<w0$}  {:>w1$}  {:<w2$}  {:<w3$}  {}{:pad$}  {}",
-            c[0],
-            c[1],
-            c[2],
-            c[3],
+            "{}{}{:pad$}  {}",
+            lead(c),
             style.verdict(r.verdict, &c[4]),
             "",
-            sanitize(&r.reason),
-            w0 = w[0],
-            w1 = w[1],
-            w2 = w[2],
-            w3 = w[3],
+            reason(&c[5]),
         );
     }
     if !cells.is_empty() {
@@ -126,7 +195,12 @@ pub fn text(s: &Scan, style: Style) -> String {
     } else if s.total > 0 {
         out.push_str("No module matches.\n\n");
     }
-    let _ = writeln!(out, "{}", style.dim(&summary(s)));
+    for line in match style.width {
+        Some(w) => super::wrap(&summary(s), w.max(20)),
+        None => vec![summary(s)],
+    } {
+        let _ = writeln!(out, "{}", style.dim(&line));
+    }
     out
 }
 

@@ -1,14 +1,13 @@
-//! Text for people: the verdict first, then why, then what to do. Fits 80
-//! columns.
+//! Text for people: the verdict first, then why, then what to do. Prose
+//! wraps at the terminal's width, at most 80 columns.
 
 use super::style::Style;
 use super::{symbol, wrap, yes_no};
+use crate::facts::Evidence;
 use crate::shell::sanitize;
 use crate::verdict::Report;
 use crate::verdict::picture::Picture;
 use std::fmt::Write;
-
-const WIDTH: usize = 80;
 
 pub fn render(reports: &[Report], style: Style) -> String {
     render_with(reports, &[], style)
@@ -27,13 +26,26 @@ pub fn render_with(reports: &[Report], pictures: &[Option<Picture>], style: Styl
     out
 }
 
-fn para(out: &mut String, text: &str, indent: usize) {
-    for line in wrap(text, WIDTH - indent) {
-        let _ = writeln!(out, "{:indent$}{line}", "");
+/// `check --brief`: the verdict, the one reason that decided it, the steps.
+pub fn brief(reports: &[Report], style: Style) -> String {
+    let mut out = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        verdict_line(&mut out, r, style);
+        let why = match (r.reason_line(), r.unchecked.first()) {
+            (Some(reason), _) => reason.to_string(),
+            (None, Some(u)) => format!("not checked: {} ({})", u.summary, u.rule),
+            (None, None) => r.headline.clone(),
+        };
+        para(&mut out, &why, 3, style);
+        steps(&mut out, r, style);
     }
+    out
 }
 
-fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
+fn verdict_line(out: &mut String, r: &Report, style: Style) {
     let word = r.verdict.as_str().to_uppercase();
     let head = format!("{} {word}", symbol(r.verdict));
     let _ = writeln!(
@@ -42,7 +54,32 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         style.verdict(r.verdict, &head),
         style.heading(&sanitize(&r.module))
     );
-    para(out, &r.headline, 3);
+}
+
+fn steps(out: &mut String, r: &Report, style: Style) {
+    if r.next_steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", style.heading("Next steps"));
+    for (i, s) in r.next_steps.iter().enumerate() {
+        let n = format!("{:>3}.", i + 1);
+        let _ = writeln!(out, "{n} {}", style.command(&s.command));
+        para(out, &s.why, 6, style);
+        if let Some(v) = s.verdict {
+            para(out, &super::step_verdict(s, v), 6, style);
+        }
+    }
+}
+
+fn para(out: &mut String, text: &str, indent: usize, style: Style) {
+    for line in wrap(text, style.prose_width() - indent) {
+        let _ = writeln!(out, "{:indent$}{line}", "");
+    }
+}
+
+fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
+    verdict_line(out, r, style);
+    para(out, &r.headline, 3, style);
     if let Some(rf) = &r.resolved_from {
         let how = match rf.via.as_str() {
             "alias" => format!("alias from {}", rf.source.as_deref().unwrap_or("?")),
@@ -52,11 +89,29 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
             out,
             &format!("(you asked for {}: {how})", sanitize(&rf.query)),
             3,
+            style,
         );
     }
 
     if !r.findings.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Findings"));
+        // Evidence under more than one finding (the module's /proc/modules
+        // line, typically) is printed once, after them.
+        let all: Vec<&Evidence> = r.findings.iter().flat_map(|f| &f.evidence).collect();
+        let mut shared: Vec<&Evidence> = Vec::new();
+        for e in &all {
+            if all.iter().filter(|x| *x == e).count() > 1 && !shared.contains(e) {
+                shared.push(e);
+            }
+        }
+        let evidence = |out: &mut String, e: &Evidence| {
+            let line = format!("{}: {}", sanitize(&e.path), sanitize(&e.value));
+            let _ = writeln!(
+                out,
+                "      {}",
+                style.dim(&clip(&line, style.prose_width() - 6))
+            );
+        };
         for f in &r.findings {
             let mark = super::severity_mark(f.severity);
             let _ = writeln!(
@@ -65,10 +120,19 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
                 f.rule,
                 style.dim(&format!("[{}]", f.severity.as_str()))
             );
-            para(out, &f.message, 4);
-            for e in &f.evidence {
-                let line = format!("{}: {}", sanitize(&e.path), sanitize(&e.value));
-                let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
+            para(out, &f.message, 4, style);
+            for e in f.evidence.iter().filter(|e| !shared.contains(e)) {
+                evidence(out, e);
+            }
+        }
+        if !shared.is_empty() {
+            let _ = writeln!(
+                out,
+                "    {}",
+                style.dim("Evidence for several findings above:")
+            );
+            for e in shared {
+                evidence(out, e);
             }
         }
     }
@@ -77,10 +141,14 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         let _ = writeln!(out, "\n{}", style.heading("Not checked (could not read)"));
         for u in &r.unchecked {
             let _ = writeln!(out, "  ? {}", u.rule);
-            para(out, &u.summary, 4);
+            para(out, &u.summary, 4, style);
             for m in &u.missing {
                 let line = format!("{}: {}", sanitize(&m.path), sanitize(&m.value));
-                let _ = writeln!(out, "      {}", style.dim(&clip(&line, WIDTH - 6)));
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style.dim(&clip(&line, style.prose_width() - 6))
+                );
             }
         }
     }
@@ -88,22 +156,12 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
     if let Some(p) = picture.filter(|p| super::tree::worth_drawing(p)) {
         let _ = writeln!(out, "\n{}", style.heading("Tree"));
         let _ = writeln!(out, "  {}", style.dim(&super::tree::legend(p)));
-        for l in super::tree::render(p, WIDTH - 2, style) {
+        for l in super::tree::render(p, style.prose_width() - 2, style) {
             let _ = writeln!(out, "  {l}");
         }
     }
 
-    if !r.next_steps.is_empty() {
-        let _ = writeln!(out, "\n{}", style.heading("Next steps"));
-        for (i, s) in r.next_steps.iter().enumerate() {
-            let n = format!("{:>3}.", i + 1);
-            let _ = writeln!(out, "{n} {}", style.command(&s.command));
-            para(out, &s.why, 6);
-            if let Some(v) = s.verdict {
-                para(out, &super::step_verdict(s, v), 6);
-            }
-        }
-    }
+    steps(out, r, style);
 
     let k = &r.kernel;
     let kline = format!(
@@ -123,7 +181,7 @@ fn one(out: &mut String, r: &Report, picture: Option<&Picture>, style: Style) {
         }
     );
     let _ = writeln!(out);
-    for l in wrap(&kline, WIDTH) {
+    for l in wrap(&kline, style.prose_width()) {
         let _ = writeln!(out, "{}", style.dim(&l));
     }
 }

@@ -76,48 +76,84 @@ pub fn render(t: &Ticket) -> String {
     out
 }
 
-fn header(out: &mut String, t: &Ticket) {
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| Tool | kmod-doctor {} |", t.tool_version);
+/// `report --format text`: the same ticket as plain text: the header as
+/// `Field: value` lines, each module as `check` prints it, then the snapshot
+/// command.
+pub fn text(t: &Ticket, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.heading("kmod-doctor report"));
+    for (k, v) in header_fields(t) {
+        let _ = writeln!(out, "  {k:<17} {}", sanitize(&v));
+    }
+    out.push('\n');
+    out.push_str(&super::text::render_with(&t.reports, &t.pictures, style));
+    let _ = writeln!(out, "\n{}", style.heading("Attach a snapshot"));
+    let _ = writeln!(out, "  {}", style.command(&sanitize(&t.snapshot_command)));
+    for l in super::wrap(
+        "Run it on the machine the report is about and attach the archive: `kmod-doctor check --root kmod-doctor-snapshot.tar.gz MODULE` reproduces the verdict.",
+        style.prose_width() - 2,
+    ) {
+        let _ = writeln!(out, "  {l}");
+    }
+    out
+}
+
+/// The header's rows, as text; Markdown sets them in a table with code spans.
+fn header_fields(t: &Ticket) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("Tool", format!("kmod-doctor {}", t.tool_version))];
     let from = if t.source.live {
         "this system, live".to_string()
     } else {
-        let mut s = "a snapshot (`--root`)".to_string();
+        let mut s = "a snapshot (--root)".to_string();
         if let Some(v) = &t.source.snapshot_tool_version {
-            let _ = write!(s, ", taken by kmod-doctor {}", cell(v));
+            let _ = write!(s, ", taken by kmod-doctor {v}");
         }
         if let Some(k) = &t.source.snapshot_kernel_release {
-            let _ = write!(s, " on kernel {}", tcode(k));
+            let _ = write!(s, " on kernel {k}");
         }
         s
     };
-    let _ = writeln!(out, "| Read from | {from} |");
+    rows.push(("Read from", from));
     if let Some(r) = t.reports.first() {
         let k = &r.kernel;
-        let _ = writeln!(
-            out,
-            "| Kernel | {} |",
-            tcode(k.release.as_deref().unwrap_or("unknown"))
-        );
+        rows.push((
+            "Kernel",
+            k.release.clone().unwrap_or_else(|| "unknown".into()),
+        ));
         let taint = match (&k.tainted, &k.taint_flags) {
             (Some(0), _) => "no".to_string(),
-            (Some(n), Some(f)) if !f.is_empty() => format!("{} ({n})", tcode(f)),
+            (Some(n), Some(f)) if !f.is_empty() => format!("{f} ({n})"),
             (Some(n), _) => n.to_string(),
             (None, _) => "unknown".to_string(),
         };
-        let _ = writeln!(out, "| Tainted | {taint} |");
-        let _ = writeln!(
-            out,
-            "| Module unloading | {} · forced: {} · modules_disabled: {} |",
-            yes_no(k.unload_supported),
-            yes_no(k.force_unload_supported),
-            yes_no(k.modules_disabled)
-        );
+        rows.push(("Tainted", taint));
+        rows.push((
+            "Module unloading",
+            format!(
+                "{} · forced: {} · modules_disabled: {}",
+                yes_no(k.unload_supported),
+                yes_no(k.force_unload_supported),
+                yes_no(k.modules_disabled)
+            ),
+        ));
         if let Some(c) = &k.config_source {
-            let _ = writeln!(out, "| Kernel config | {} |", tcode(c));
+            rows.push(("Kernel config", c.clone()));
         }
     }
-    let _ = writeln!(out, "| Command | {} |\n", tcode(&t.command));
+    rows.push(("Command", t.command.clone()));
+    rows
+}
+
+fn header(out: &mut String, t: &Ticket) {
+    let _ = writeln!(out, "| | |\n|---|---|");
+    for (k, v) in header_fields(t) {
+        let v = match k {
+            "Kernel" | "Kernel config" | "Command" => tcode(&v),
+            _ => cell(&v),
+        };
+        let _ = writeln!(out, "| {k} | {v} |");
+    }
+    out.push('\n');
 }
 
 fn module(out: &mut String, r: &Report, pic: Option<&Picture>, several: bool) {

@@ -34,6 +34,9 @@ pub struct Rule {
     pub when: Expr,
     pub when_src: String,
     pub message: Template,
+    /// One line for `scan`, naming what this module's facts say (the summary
+    /// when absent).
+    pub reason: Option<Template>,
     pub steps: Vec<Step>,
     /// `file` for the listing: where the rule came from.
     pub origin: String,
@@ -82,6 +85,8 @@ struct RawRule {
     summary: String,
     when: toml::Spanned<String>,
     message: toml::Spanned<String>,
+    #[serde(default)]
+    reason: Option<toml::Spanned<String>>,
     #[serde(default)]
     steps: Vec<RawStep>,
 }
@@ -216,6 +221,12 @@ impl RuleSet {
                 .map_err(|m| fail(r.when.span(), format!("condition: {m}")))?;
             let message = Template::parse(r.message.get_ref(), false)
                 .map_err(|m| fail(r.message.span(), m))?;
+            let reason = match &r.reason {
+                None => None,
+                Some(t) => {
+                    Some(Template::parse(t.get_ref(), false).map_err(|m| fail(t.span(), m))?)
+                }
+            };
             let steps = r
                 .steps
                 .into_iter()
@@ -229,6 +240,7 @@ impl RuleSet {
                 when,
                 when_src: r.when.into_inner(),
                 message,
+                reason,
                 steps,
                 origin: file.to_string(),
             };

@@ -19,6 +19,7 @@ pub fn evaluate(rules: &RuleSet, facts: &FactTable) -> Report {
                     severity: rule.severity,
                     verdict: rule.verdict,
                     message: rule.message.message(facts, None),
+                    reason: rule.reason.as_ref().map(|t| t.message(facts, None)),
                     evidence: evidence(facts, &used),
                     caused_by: None,
                 });

@@ -11,6 +11,10 @@ pub struct Finding {
     /// The verdict this finding pushes towards, if any.
     pub verdict: Option<Verdict>,
     pub message: String,
+    /// The rule's one-line `reason` filled from the facts, for `scan`
+    /// (internal: the JSON has the message).
+    #[serde(skip)]
+    pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
     /// The other module of the removal set whose removal causes it; absent
     /// when the finding is about the module asked for.
@@ -183,6 +187,27 @@ pub struct Report {
     pub kernel: KernelInfo,
     pub module_info: ModuleInfo,
     pub users: UsersInfo,
+}
+
+impl Report {
+    /// The finding that decided the verdict: the most severe one giving it
+    /// (findings are sorted most severe first). A module blocked by
+    /// references but by no module holder is usually blocked by the users a
+    /// danger finding names (a process, a mount), which says why more
+    /// specifically than the bare reference count. `None` for `unknown`.
+    pub fn decisive(&self) -> Option<&Finding> {
+        let by_references = self.verdict == Verdict::Blocked && self.module_info.holders.is_empty();
+        let explains = |v: Option<Verdict>| {
+            v == Some(self.verdict) || (by_references && v == Some(Verdict::Danger))
+        };
+        self.findings.iter().find(|f| explains(f.verdict))
+    }
+
+    /// One line on why: the decisive finding's reason, else its message.
+    pub fn reason_line(&self) -> Option<&str> {
+        self.decisive()
+            .map(|f| f.reason.as_deref().unwrap_or(&f.message))
+    }
 }
 
 #[cfg(test)]

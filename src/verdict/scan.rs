@@ -1,6 +1,6 @@
 //! A scan as renderers get it: every loaded module reduced to one row.
 
-use super::{Report, Verdict};
+use super::{Finding, Report, Verdict};
 use crate::rules::RuleSet;
 use serde::Serialize;
 
@@ -14,7 +14,8 @@ pub struct Row {
     /// What it serves (the `module.classes` fact); empty when nothing tells.
     pub classes: Vec<String>,
     pub verdict: Verdict,
-    /// One line: the summary of the rule that decided the verdict.
+    /// One line: the `reason` of the rule that decided the verdict, filled
+    /// from this module's facts (its summary when the rule has none).
     pub reason: String,
     /// Rules that fired with a verdict effect.
     pub rules: Vec<String>,
@@ -47,12 +48,17 @@ fn summary_of(rules: &RuleSet, id: &str) -> Option<String> {
         .map(|r| r.summary.clone())
 }
 
-/// A report reduced to a row: the reason is the summary of the first rule
-/// that gave the final verdict (or, for `unknown`, the first rule that could
-/// not be checked).
+/// A report reduced to a row: the reason is the filled `reason` (else the
+/// summary) of the first rule that gave the final verdict (or, for
+/// `unknown`, the first rule that could not be checked). Findings are sorted
+/// most severe first.
 pub fn row(rules: &RuleSet, r: &Report) -> Row {
-    let decisive = r.findings.iter().find(|f| f.verdict == Some(r.verdict));
+    let decisive = r.decisive();
     let reason = match decisive {
+        Some(Finding {
+            reason: Some(reason),
+            ..
+        }) => reason.clone(),
         Some(f) => summary_of(rules, &f.rule).unwrap_or_else(|| f.rule.clone()),
         None => match r.unchecked.first() {
             Some(u) if r.verdict == Verdict::Unknown => {

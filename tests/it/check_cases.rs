@@ -534,6 +534,20 @@ fn module_taint_from_proc_modules() {
     assert_eq!(c.json["module_info"]["taint"], "POE");
 }
 
+#[test]
+fn loading_marker_is_not_a_taint_letter() {
+    let mut env = TestEnv::new();
+    env.dep("vboxdrv", &[])
+        .proc_line("vboxdrv 696320 0 - Unloading 0x0000000000000000 (OE-)");
+    let c = check1(&env, "vboxdrv");
+    assert_eq!(c.json["module_info"]["taint"], "OE");
+    assert!(c.has("not-live"), "{}", c.why());
+    let mut env = TestEnv::new();
+    env.dep("x", &[]).proc_line("x 16384 0 - Loading 0x0 (+)");
+    let c = check1(&env, "x");
+    assert!(!c.has("module-tainted"), "{}", c.why());
+}
+
 // ---------------------------------------------------------------- caution
 
 #[test]

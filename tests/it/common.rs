@@ -56,6 +56,12 @@ impl TestEnv {
             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
         );
         env.write("/proc/net/ipv6_route", "");
+        // Root on the host: CAP_SYS_MODULE in the bounding set, initial user namespace.
+        env.write(
+            "/proc/self/status",
+            "Name:\tkmod-doctor\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n",
+        );
+        env.write("/proc/self/uid_map", "         0          0 4294967295\n");
         env.mkdir("/sys/module");
         env.mkdir("/etc/modprobe.d");
         let mut env = env;
@@ -230,7 +236,14 @@ pub struct Runner {
 /// A run of kmod-doctor to configure, then [`Runner::run`].
 pub fn kd() -> Runner {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmod-doctor"));
-    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    // Output depends on the locale (UTF-8 or ASCII marks) and on COLUMNS:
+    // pinned outputs are UTF-8 and whole lines, whatever the test's shell.
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env("LANG", "C.UTF-8");
     Runner { cmd, stdin: None }
 }
 
@@ -568,6 +581,8 @@ impl TestEnv {
     ) -> &TestEnv {
         self.write(&format!("/proc/{pid}/comm"), &format!("{comm}\n"));
         let cgroup = match unit {
+            // A full cgroup path (a user manager's unit) is taken as it is.
+            Some(u) if u.contains('/') => format!("0::/{u}\n"),
             Some(u) => format!("0::/system.slice/{u}\n"),
             None => "0::/user.slice/user-0.slice/session-1.scope\n".to_string(),
         };

@@ -25,5 +25,6 @@ mod rules_coverage;
 mod scan;
 mod schema;
 mod shell_safety;
+mod terminal;
 mod users_kinds;
 mod vm_fixtures;

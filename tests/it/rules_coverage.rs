@@ -35,6 +35,7 @@ const COVERED: &[&str] = &[
     "blacklisted",
     "kernel-tainted",
     "module-tainted",
+    "no-cap-sys-module",
     // rules/users.toml
     "process-users",
     "mounted-filesystems",
@@ -547,6 +548,21 @@ fn quiet_reloaded_by_udev() {
     quiet(&check1(&env, "virtio_net"), "reloaded-by-udev");
 }
 
+#[test]
+fn quiet_reloaded_by_udev_when_blacklisted() {
+    // A blacklist stops udev's load by alias: the device no longer brings it back.
+    let mut env = idle_env("virtio_net");
+    env.alias("virtio:d00000001v*", "virtio_net");
+    env.modalias_device(
+        "pci0000:00/0000:00:03.0/virtio0",
+        "virtio:d00000001v00001AF4",
+    );
+    env.modprobe_conf("bl.conf", "blacklist virtio_net\n");
+    let c = check1(&env, "virtio_net");
+    quiet(&c, "reloaded-by-udev");
+    fires(&c, "blacklisted");
+}
+
 // ------------------------------------------------------------------ idle
 
 #[test]
@@ -570,6 +586,13 @@ fn quiet_idle() {
 fn fires_force_is_not_a_fix() {
     let c = check1(&bridge_env(), "bridge");
     fires(&c, "force-is-not-a-fix");
+    // bridge has module holders: force cannot get past them at all.
+    assert!(
+        c.message("force-is-not-a-fix")
+            .contains("cannot beat module holders"),
+        "{}",
+        c.message("force-is-not-a-fix")
+    );
     // It explains; it never suggests forcing.
     assert!(
         !c.commands()
@@ -812,6 +835,53 @@ fn fires_process_users() {
         .position(|c| c == "modprobe --remove vhost_net")
         .unwrap();
     assert!(stop < remove, "{cmds:?}");
+}
+
+#[test]
+fn user_manager_units_are_stopped_through_that_manager() {
+    let env = vhost_env(1);
+    env.process_holding(
+        2225,
+        "pipewire",
+        Some("user.slice/user-1000.slice/user@1000.service/session.slice/pipewire.service"),
+        7,
+        "vhost-net",
+        'c',
+        10,
+        238,
+    );
+    env.process_holding(
+        2300,
+        "gnome-shell",
+        Some("user.slice/user-1000.slice/user@1000.service/session.slice/org.gnome.Shell@wayland.service"),
+        9,
+        "vhost-net",
+        'c',
+        10,
+        238,
+    );
+    let c = check1(&env, "vhost_net");
+    fires(&c, "process-users");
+    let cmds = c.commands();
+    for unit in ["pipewire.service", "org.gnome.Shell@wayland.service"] {
+        assert!(
+            cmds.contains(&format!(
+                "systemctl --user --machine=1000@.host stop -- {unit}"
+            )),
+            "{cmds:?}"
+        );
+    }
+    assert!(
+        !cmds.iter().any(|c| c.starts_with("systemctl stop")),
+        "{cmds:?}"
+    );
+    assert!(!cmds.iter().any(|c| c.starts_with("kill")), "{cmds:?}");
+    assert!(
+        c.message("process-users")
+            .contains("pid 2225 (pipewire, pipewire.service of user 1000)"),
+        "{}",
+        c.message("process-users")
+    );
 }
 
 #[test]
@@ -1120,6 +1190,48 @@ fn quiet_ssh_session() {
     fires(&c, "default-route");
 }
 
+const V6_LAN_VIA_BR0: &str = "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 br0";
+const V6_DEFAULT_VIA_ETH0: &str = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0";
+
+fn ssh_from(env: &TestEnv, client: &str) {
+    env.write(
+        "/kmod-doctor-snapshot/session",
+        &format!("SSH_CONNECTION={client} 50022 2001:db8::2 22\n"),
+    );
+}
+
+#[test]
+fn fires_ssh_session_over_ipv6() {
+    let env = net_env();
+    routes(&env, &[LAN_VIA_ETH0]);
+    env.write(
+        "/proc/net/ipv6_route",
+        &format!("{V6_LAN_VIA_BR0}\n{V6_DEFAULT_VIA_ETH0}\n"),
+    );
+    ssh_from(&env, "2001:db8::10");
+    let c = check1(&env, "bridge");
+    fires(&c, "ssh-session");
+    assert!(
+        c.evidence_paths("ssh-session")
+            .contains(&"/proc/net/ipv6_route:1".to_string()),
+        "{}",
+        c.why()
+    );
+    // A client on another prefix goes out by the default route over eth0.
+    ssh_from(&env, "2001:db9::10");
+    quiet(&check1(&env, "bridge"), "ssh-session");
+    fires(&check1(&env, "e1000"), "ssh-session");
+}
+
+#[test]
+fn fires_ssh_session_for_an_ipv4_mapped_client() {
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_BR0]);
+    ssh_from(&env, "::ffff:192.168.1.10");
+    fires(&check1(&env, "bridge"), "ssh-session");
+    quiet(&check1(&env, "e1000"), "ssh-session");
+}
+
 // -------------------------------------------------- display and console
 
 /// bochs driving the PCI display 0000:00:02.0 with card0 and fb0.
@@ -1160,6 +1272,38 @@ fn fires_active_console() {
     let c = check1(&env, "bochs");
     fires(&c, "active-console");
     assert_eq!(c.verdict(), "danger", "{}", c.why());
+    assert!(
+        c.commands()
+            .contains(&"echo 0 > /sys/class/vtconsole/vtcon1/bind".to_string()),
+        "{:?}",
+        c.commands()
+    );
+}
+
+#[test]
+fn console_step_unbinds_the_vtcon_the_evidence_names() {
+    // fbcon on vtcon0 (no dummy console before it): the step must not say vtcon1.
+    let mut env = TestEnv::new();
+    env.dep("bochs", &[]).loaded("bochs", 0, "-", "Live");
+    env.bound_device("bochs", "pci", "bochs-drm", "pci0000:00", "0000:00:02.0");
+    env.class_device("graphics", "fb0", "pci0000:00/0000:00:02.0/graphics/fb0");
+    env.write(
+        "/sys/class/vtconsole/vtcon0/name",
+        "(M) frame buffer device\n",
+    );
+    env.write("/sys/class/vtconsole/vtcon0/bind", "1\n");
+    let c = check1(&env, "bochs");
+    fires(&c, "active-console");
+    assert!(
+        c.evidence_paths("active-console")
+            .contains(&"/sys/class/vtconsole/vtcon0/name".to_string())
+    );
+    let cmds = c.commands();
+    assert!(
+        cmds.contains(&"echo 0 > /sys/class/vtconsole/vtcon0/bind".to_string()),
+        "{cmds:?}"
+    );
+    assert!(!cmds.iter().any(|c| c.contains("vtcon1")), "{cmds:?}");
 }
 
 #[test]
@@ -1571,4 +1715,82 @@ fn quiet_netfilter_references() {
         "table\t1\tt\nchain\t1\tt\tc\tfilter\nrule\t1\tt\tc\t5\tmeta,cmp,immediate\n",
     );
     quiet(&check1(&env, "nft_ct"), "netfilter-references");
+}
+
+// ------------------------------------------- scan's one-line reasons
+
+fn scan_reason(env: &TestEnv, module: &str) -> String {
+    let out = env.run(&["scan", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    v["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == module)
+        .unwrap_or_else(|| panic!("{module} not in scan: {v}"))["reason"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn scan_reasons_name_what_is_specific() {
+    let env = vhost_env(1);
+    env.process_holding(2225, "sleep", None, 3, "vhost-net", 'c', 10, 238);
+    assert_eq!(
+        scan_reason(&env, "vhost_net"),
+        "pid 2225 (sleep) holds /dev/vhost-net"
+    );
+    let env = net_env();
+    routes(&env, &[DEFAULT_VIA_ETH0, LAN_VIA_ETH0]);
+    assert_eq!(scan_reason(&env, "e1000"), "eth0 carries the default route");
+    assert_eq!(scan_reason(&bridge_env(), "bridge"), "held by br_netfilter");
+    // Held by a module and carrying the default route: the holder is what
+    // blocks it.
+    let env = bridge_env();
+    env.class_device("net", "br0", "virtual/net/br0");
+    env.mkdir("/sys/devices/virtual/net/br0/bridge");
+    env.write("/sys/devices/virtual/net/br0/flags", "0x1003\n");
+    routes(&env, &[DEFAULT_VIA_BR0, LAN_VIA_BR0]);
+    let c = check1(&env, "bridge");
+    assert!(c.has("default-route"), "{}", c.why());
+    assert_eq!(c.verdict(), "blocked");
+    assert_eq!(scan_reason(&env, "bridge"), "held by br_netfilter");
+    // A rule without a reason template falls back to its summary.
+    let mut env = TestEnv::new();
+    env.dep("x", &[]).proc_line("x 16384 0 - Unloading 0x0");
+    assert_eq!(scan_reason(&env, "x"), "state unloading");
+}
+
+// ------------------------------------------------------ no-cap-sys-module
+
+#[test]
+fn fires_no_cap_sys_module() {
+    // Docker's default bounding set.
+    let env = idle_env("dummy");
+    env.write(
+        "/proc/self/status",
+        "CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n",
+    );
+    let c = check1(&env, "dummy");
+    fires(&c, "no-cap-sys-module");
+    assert!(c.message("no-cap-sys-module").contains("EPERM"));
+    // A user namespace: the capability means nothing to delete_module.
+    let env = idle_env("dummy");
+    env.write("/proc/self/uid_map", "         0     100000      65536\n");
+    fires(&check1(&env, "dummy"), "no-cap-sys-module");
+}
+
+#[test]
+fn quiet_no_cap_sys_module() {
+    // Root on the host (the TestEnv default) and a user without sudo yet:
+    // the effective set does not decide, the bounding set does.
+    let env = idle_env("dummy");
+    quiet(&check1(&env, "dummy"), "no-cap-sys-module");
+    env.write(
+        "/proc/self/status",
+        "CapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n",
+    );
+    quiet(&check1(&env, "dummy"), "no-cap-sys-module");
 }

@@ -73,7 +73,7 @@ fn verdicts_and_reasons_match_check() {
         .unwrap();
     assert_eq!(bridge["holders"][0], "br_netfilter");
     assert_eq!(bridge["refcount"], 1);
-    assert_eq!(bridge["reason"], "Other loaded modules depend on it");
+    assert_eq!(bridge["reason"], "held by br_netfilter");
 }
 
 #[test]

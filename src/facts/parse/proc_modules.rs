@@ -43,7 +43,9 @@ pub struct ModuleEntry {
     pub permanent: bool,
     pub state: ModState,
     pub address: Option<String>,
-    /// Taint letters without parentheses, e.g. `POE`.
+    /// Taint letters without parentheses, e.g. `POE`. The kernel appends
+    /// `+` (loading) or `-` (unloading) inside the same parentheses; those
+    /// are state markers (the state column says the same), not taint letters.
     pub taint: Option<String>,
     /// 1-based line in the file, for evidence.
     pub line: usize,
@@ -100,7 +102,8 @@ fn parse_line(line: &str, n: usize) -> Result<ModuleEntry, String> {
     let taint = match cols.get(6) {
         None => None,
         Some(t) if t.starts_with('(') && t.ends_with(')') && t.len() >= 2 => {
-            Some(t[1..t.len() - 1].to_string())
+            let letters = t[1..t.len() - 1].trim_end_matches(['+', '-']);
+            (!letters.is_empty()).then(|| letters.to_string())
         }
         Some(t) => {
             return Err(format!(
@@ -184,6 +187,15 @@ mod tests {
         assert_eq!(e.taint.as_deref(), Some("POE"));
         assert_eq!(one("x 1 0 - Unloading 0x0").state, ModState::Unloading);
         assert_eq!(one("x 1 0 - Loading 0x0").state, ModState::Loading);
+        // `+`/`-` mark loading/unloading, not taint.
+        let e = one("x 1 0 - Loading 0x0 (OE+)");
+        assert_eq!(e.taint.as_deref(), Some("OE"));
+        assert_eq!(e.state, ModState::Loading);
+        assert_eq!(
+            one("x 1 0 - Unloading 0x0 (OE-)").taint.as_deref(),
+            Some("OE")
+        );
+        assert_eq!(one("x 1 0 - Unloading 0x0 (-)").taint, None);
     }
 
     #[test]

@@ -12,8 +12,10 @@ use std::cell::OnceCell;
 #[derive(Debug, Default)]
 struct Screens {
     cards: Vec<(String, Owners)>,
-    /// Evidence that fbcon is bound, and the framebuffers with their owners.
+    /// Evidence that fbcon is bound, the `bind` files that unbind it, and
+    /// the framebuffers with their owners.
     fbcon: Vec<Evidence>,
+    fbcon_binds: Vec<String>,
     fbs: Vec<(String, String, Owners)>,
 }
 
@@ -56,6 +58,7 @@ impl Display {
                         format!("{dir}/name"),
                         "frame buffer device, bound",
                     ));
+                    d.fbcon_binds.push(format!("{dir}/bind"));
                 }
             }
             if !d.fbcon.is_empty() {
@@ -103,5 +106,11 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     if console {
         tally.classes.insert("display".to_string());
     }
+    let binds = if console {
+        d.fbcon_binds.clone()
+    } else {
+        Vec::new()
+    };
+    t.set("users.console_binds", binds, d.fbcon.clone());
     t.set("users.console", console, if console { cev } else { vec![] });
 }

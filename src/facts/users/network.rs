@@ -32,6 +32,7 @@ pub struct Network {
     net: OnceCell<Result<Vec<NetIf>, ReadError>>,
     routes4: OnceCell<Loaded<Vec<routes::Route4>>>,
     v6_defaults: OnceCell<Loaded<Vec<(String, usize)>>>,
+    routes6: OnceCell<Loaded<Vec<routes::Route6>>>,
     view: OnceCell<Result<Option<NetView>, ReadError>>,
     kinds: OnceCell<HashMap<String, (String, Evidence)>>,
     /// Interface positions by name and by providing module, built once per
@@ -55,6 +56,17 @@ impl Network {
             match sys.root.read_to_string(p) {
                 Ok(t) => routes::parse_v6_defaults(&t, p),
                 // IPv6 disabled: no IPv6 routes at all.
+                Err(e) if e.kind == ReadErrorKind::NotFound => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn routes6(&self, sys: &System) -> &Loaded<Vec<routes::Route6>> {
+        self.routes6.get_or_init(|| {
+            let p = "/proc/net/ipv6_route";
+            match sys.root.read_to_string(p) {
+                Ok(t) => routes::parse_v6(&t, p),
                 Err(e) if e.kind == ReadErrorKind::NotFound => Ok(Vec::new()),
                 Err(e) => Err(e),
             }
@@ -483,21 +495,33 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
 
     let mut ssh = Vec::new();
     let mut sev = Vec::new();
-    if let (Some(conn), Ok(rs)) = (sys.root.ssh_connection(), r4) {
+    if let Some(conn) = sys.root.ssh_connection() {
         let client = conn
             .split_whitespace()
             .next()
             .unwrap_or_default()
             .to_string();
-        if let Some(r) = routes::ipv4_as_proc(&client).and_then(|a| routes::route_iface(rs, a))
-            && affected.contains(&r.iface)
+        // (interface, the route table line that reaches the client)
+        let via = match routes::client(&client) {
+            Some(routes::Client::V4(a)) => r4.as_ref().ok().and_then(|rs| {
+                routes::route_iface(rs, a)
+                    .map(|r| (r.iface.clone(), format!("/proc/net/route:{}", r.line)))
+            }),
+            Some(routes::Client::V6(a, zone)) => net.routes6(sys).as_ref().ok().and_then(|rs| {
+                routes::route6_iface(rs, a, zone.as_deref())
+                    .map(|r| (r.iface.clone(), format!("/proc/net/ipv6_route:{}", r.line)))
+            }),
+            None => None,
+        };
+        if let Some((iface, line)) = via
+            && affected.contains(&iface)
         {
-            ssh.push(r.iface.clone());
             sev.push(Evidence::new("SSH_CONNECTION", conn.clone()));
             sev.push(Evidence::new(
-                format!("/proc/net/route:{}", r.line),
-                format!("{client} is reached through {}", r.iface),
+                line,
+                format!("{client} is reached through {iface}"),
             ));
+            ssh.push(iface);
         }
     }
     t.set("users.ssh_interfaces", ssh, sev);

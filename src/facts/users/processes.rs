@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 pub struct FdUse {
     pub pid: u32,
     pub comm: String,
-    pub unit: Option<String>,
+    pub unit: Option<Unit>,
     pub fd_path: String,
     pub target: String,
     pub dev: DevNum,
@@ -134,7 +134,7 @@ fn scan_procs(sys: &System) -> Procs {
 }
 
 /// A process's command name and systemd unit, for naming it in a report.
-fn identity(sys: &System, pid: u32) -> (String, Option<String>) {
+fn identity(sys: &System, pid: u32) -> (String, Option<Unit>) {
     let comm = sys
         .root
         .read_attr(&format!("/proc/{pid}/comm"))
@@ -184,10 +184,19 @@ fn scan_maps(sys: &System) -> Vec<FdUse> {
     out
 }
 
+/// A systemd unit, of the system manager or of the user manager of `user`
+/// (`user@UID.service`): each manager only stops its own units.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unit {
+    pub name: String,
+    pub user: Option<u32>,
+}
+
 /// The systemd unit from `/proc/<pid>/cgroup` (v2 `0::/system.slice/x.service`
 /// or the `name=systemd` v1 line). User sessions (`session-3.scope`) are not
-/// units one should stop, so only services and non-session scopes count.
-pub fn unit_of(cgroup: &str) -> Option<String> {
+/// units one should stop, so only services and non-session scopes count. A
+/// unit below `user@UID.service` belongs to that user's manager.
+pub fn unit_of(cgroup: &str) -> Option<Unit> {
     use procfs::FromBufRead;
     let groups = procfs::ProcessCGroups::from_buf_read(cgroup.as_bytes()).ok()?;
     let path = groups
@@ -196,13 +205,24 @@ pub fn unit_of(cgroup: &str) -> Option<String> {
         .find(|g| g.hierarchy == 0 || g.controllers.iter().any(|c| c == "name=systemd"))?
         .pathname
         .clone();
-    let last = path
-        .rsplit('/')
-        .find(|c| c.ends_with(".service") || c.ends_with(".scope"))?;
+    let comps: Vec<&str> = path.split('/').collect();
+    let i = comps
+        .iter()
+        .rposition(|c| c.ends_with(".service") || c.ends_with(".scope"))?;
+    let last = comps[i];
     if last.starts_with("session-") || last.starts_with("user@") || last == "init.scope" {
         return None;
     }
-    Some(last.to_string())
+    let user = comps[..i].iter().find_map(|c| {
+        c.strip_prefix("user@")?
+            .strip_suffix(".service")?
+            .parse()
+            .ok()
+    });
+    Some(Unit {
+        name: last.to_string(),
+        user,
+    })
 }
 
 /// Opening a device node takes a reference on the module that owns it, so
@@ -224,6 +244,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         )];
         t.set("users.processes", Vec::<String>::new(), why.clone());
         t.set("users.units", Vec::<String>::new(), why.clone());
+        t.set("users.user_units", Vec::<String>::new(), why.clone());
         t.set("users.pids", Vec::<String>::new(), why.clone());
         t.set("users.uninspectable", 0usize, why);
         return;
@@ -233,6 +254,7 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let procs = u.processes.procs(sys);
     let mut lines = Vec::new();
     let mut units = BTreeSet::new();
+    let mut user_units = BTreeSet::new();
     let mut pids = BTreeSet::new();
     let mut ev = Vec::new();
     let mine = |f: &FdUse| devs.owners(sys, f.dev).has(name);
@@ -265,7 +287,14 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
             tally.classes.insert(c);
         }
         let who = match &f.unit {
-            Some(unit) => format!("pid {} ({}, {unit})", f.pid, f.comm),
+            Some(Unit {
+                name: unit,
+                user: None,
+            }) => format!("pid {} ({}, {unit})", f.pid, f.comm),
+            Some(Unit {
+                name: unit,
+                user: Some(uid),
+            }) => format!("pid {} ({}, {unit} of user {uid})", f.pid, f.comm),
             None => format!("pid {} ({})", f.pid, f.comm),
         };
         let how = if f.fd_path.ends_with("/maps") {
@@ -275,8 +304,14 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         };
         lines.push(format!("{who} {how} {}", f.target));
         match &f.unit {
-            Some(unit) => {
-                units.insert(unit.clone());
+            Some(Unit { name, user: None }) => {
+                units.insert(name.clone());
+            }
+            Some(Unit {
+                name,
+                user: Some(uid),
+            }) => {
+                user_units.insert(format!("{uid} {name}"));
             }
             None => {
                 pids.insert(f.pid.to_string());
@@ -294,6 +329,11 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         units.into_iter().collect::<Vec<_>>(),
         ev.clone(),
     );
+    t.set(
+        "users.user_units",
+        user_units.into_iter().collect::<Vec<_>>(),
+        ev.clone(),
+    );
     t.set("users.pids", pids.into_iter().collect::<Vec<_>>(), ev);
     let un_ev: Vec<Evidence> = procs
         .uninspectable
@@ -302,4 +342,43 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         .map(|e| Evidence::new(&e.path, e.reason()))
         .collect();
     t.set("users.uninspectable", procs.uninspectable.len(), un_ev);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Unit, unit_of};
+
+    #[test]
+    fn units_of_user_managers_name_their_user() {
+        let u = |name: &str, user| {
+            Some(Unit {
+                name: name.to_string(),
+                user,
+            })
+        };
+        assert_eq!(
+            unit_of("0::/system.slice/vm1.service\n"),
+            u("vm1.service", None)
+        );
+        assert_eq!(
+            unit_of(
+                "0::/user.slice/user-1000.slice/user@1000.service/session.slice/org.gnome.Shell@wayland.service\n"
+            ),
+            u("org.gnome.Shell@wayland.service", Some(1000))
+        );
+        assert_eq!(
+            unit_of(
+                "0::/user.slice/user-1000.slice/user@1000.service/session.slice/pipewire.service\n"
+            ),
+            u("pipewire.service", Some(1000))
+        );
+        assert_eq!(
+            unit_of("0::/user.slice/user-1000.slice/session-3.scope\n"),
+            None
+        );
+        assert_eq!(
+            unit_of("0::/user.slice/user-1000.slice/user@1000.service/init.scope\n"),
+            None
+        );
+    }
 }
