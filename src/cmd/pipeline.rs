@@ -433,14 +433,19 @@ fn after_earlier_steps(
         }
     }
     if unexplained {
-        let n = sub
-            .module_info
-            .unexplained_refs
-            .map_or_else(|| "some".to_string(), |n| n.to_string());
+        let refs = match sub.module_info.unexplained_refs {
+            Some(1) => {
+                "1 reference no user explains: the kernel may refuse until it is".to_string()
+            }
+            Some(n) => {
+                format!("{n} references no user explains: the kernel may refuse until they are")
+            }
+            None => "references no user explains: the kernel may refuse until they are".to_string(),
+        };
         return (
             Verdict::Unknown,
             Some(format!(
-                "Once the earlier steps have removed its holders, {} still keeps {n} references no user explains: the kernel may refuse until they are released.",
+                "Once the earlier steps have removed its holders, {} still keeps {refs} released.",
                 sub.module
             )),
         );

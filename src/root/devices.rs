@@ -97,12 +97,8 @@ impl DeviceTable {
 
 pub(super) fn parse_table(text: &str) -> HashMap<String, DevNum> {
     let mut map = HashMap::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let mut cols = line.split('\t');
-        let (Some(path), Some(kind), Some(num)) = (cols.next(), cols.next(), cols.next()) else {
+    for (_, cols) in super::tsv::records(text) {
+        let [path, kind, num, ..] = cols[..] else {
             continue;
         };
         if let Some(d) = DevNum::parse(kind, num.trim()) {

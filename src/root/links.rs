@@ -156,12 +156,7 @@ impl NetView {
             source: path.to_string(),
             ..Default::default()
         };
-        for (i, line) in text.lines().enumerate() {
-            let n = i + 1;
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let cols: Vec<&str> = line.split('\t').collect();
+        for (n, cols) in super::tsv::records(text) {
             let idx = |c: &str| {
                 c.parse::<u32>()
                     .map_err(|_| ReadError::at_line(path, n, format!("bad ifindex {c:?}")))

@@ -18,6 +18,7 @@ mod nftables;
 mod ranged;
 mod record;
 pub mod shape;
+mod tsv;
 
 pub use devices::{DEVICES_TSV, DevKind, DevNum};
 pub use links::{LINKS_TSV, LinkRecord, NetView, QdiscRecord};

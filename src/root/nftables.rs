@@ -112,16 +112,11 @@ impl NftView {
             source: path.to_string(),
             ..Default::default()
         };
-        for (i, line) in text.lines().enumerate() {
-            let n = i + 1;
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
+        for (n, cols) in super::tsv::records(text) {
             let fam = |c: &str| {
                 c.parse::<u8>()
                     .map_err(|_| ReadError::at_line(path, n, format!("bad family {c:?}")))
             };
-            let cols: Vec<&str> = line.split('\t').collect();
             match cols.as_slice() {
                 ["table", f, name] => v.tables.push((fam(f)?, name.to_string())),
                 ["chain", f, table, name, kind] => v.chains.push(NftChain {

@@ -326,7 +326,7 @@ fn a_later_step_with_unexplained_references_is_unknown_not_blocked() {
     let s = step(&c, "modprobe --remove mid");
     assert_eq!(s["verdict"], "unknown", "{s}");
     let why = s["why"].as_str().unwrap();
-    assert!(why.contains("1 references no user explains"), "{why}");
+    assert!(why.contains("1 reference no user explains"), "{why}");
 }
 
 #[test]
