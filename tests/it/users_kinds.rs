@@ -192,35 +192,48 @@ fn a_malformed_links_record_names_file_and_line() {
     assert!(why.contains("links.tsv") && why.contains("line 2"), "{why}");
 }
 
+/// Runs SETUP in a fresh network namespace, then `snapshot --dir` of MODULE there, and returns
+/// the recording FILE. `None` (the test is skipped, saying WHAT was missing) where namespaces or
+/// what SETUP makes cannot be had on this kernel.
+fn snapshot_in_new_netns(setup: &str, module: &str, file: &str, what: &str) -> Option<String> {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("snap");
+    let script = format!(
+        "{setup} && exec {:?} snapshot --dir {:?} {module}",
+        env!("CARGO_BIN_EXE_kmod-doctor"),
+        dir.display()
+    );
+    let Ok(r) = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output()
+    else {
+        eprintln!("unshare missing: skipped");
+        return None;
+    };
+    if !dir.exists() {
+        eprintln!(
+            "{what}: skipped ({})",
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+        return None;
+    }
+    Some(std::fs::read_to_string(dir.join("kmod-doctor-snapshot").join(file)).unwrap())
+}
+
 /// The live read for real: in a fresh network namespace with a veth pair and
 /// a bridge (built into most kernels), `snapshot` records their kinds from
 /// netlink. Skipped where namespaces or these kinds cannot be made.
 #[test]
 fn snapshot_records_link_kinds_read_from_netlink() {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("snap");
-    let script = format!(
+    let Some(tsv) = snapshot_in_new_netns(
         "ip link add kdv0 type veth peer name kdv1 && ip link add kdbr0 type bridge \
-         && ip link set kdv0 master kdbr0 && ip link set kdbr0 up \
-         && exec {:?} snapshot --dir {:?} veth",
-        env!("CARGO_BIN_EXE_kmod-doctor"),
-        dir.display()
-    );
-    let r = std::process::Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output();
-    let Ok(r) = r else {
-        eprintln!("unshare missing: skipped");
+         && ip link set kdv0 master kdbr0 && ip link set kdbr0 up",
+        "veth",
+        "links.tsv",
+        "no network namespace with veth/bridge here",
+    ) else {
         return;
     };
-    if !dir.exists() {
-        eprintln!(
-            "no network namespace with veth/bridge here: skipped ({})",
-            String::from_utf8_lossy(&r.stderr).trim()
-        );
-        return;
-    }
-    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
     let kind_of = |name: &str| {
         tsv.lines()
             .find(|l| l.split('\t').nth(2) == Some(name))
@@ -469,32 +482,17 @@ fn tc_stays_quiet_without_filters_or_actions_of_the_module() {
 /// clsact, u32 or mirred (or namespaces cannot be made).
 #[test]
 fn snapshot_records_tc_filters_and_actions_read_from_netlink() {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("snap");
-    let script = format!(
+    let Some(tsv) = snapshot_in_new_netns(
         "ip link set lo up && tc qdisc add dev lo clsact \
          && tc filter add dev lo ingress prio 1 protocol ip u32 match ip dst 10.0.0.1/32 \
             action mirred egress redirect dev lo \
-         && tc actions add action mirred egress mirror dev lo index 7 \
-         && exec {:?} snapshot --dir {:?} lo",
-        env!("CARGO_BIN_EXE_kmod-doctor"),
-        dir.display()
-    );
-    let r = std::process::Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output();
-    let Ok(r) = r else {
-        eprintln!("unshare missing: skipped");
+         && tc actions add action mirred egress mirror dev lo index 7",
+        "lo",
+        "links.tsv",
+        "no clsact/u32/mirred in a new network namespace here",
+    ) else {
         return;
     };
-    if !dir.exists() {
-        eprintln!(
-            "no clsact/u32/mirred in a new network namespace here: skipped ({})",
-            String::from_utf8_lossy(&r.stderr).trim()
-        );
-        return;
-    }
-    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
     let rows: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
     assert!(
         rows.contains(&"filter\t1\tffff:fff2\t0\t1\t0x0800\tu32\tmirred"),
@@ -584,31 +582,16 @@ fn crypto_users_are_inferred_from_refcnt() {
 /// RTM_GETTFILTER on each class). Skipped where htb or u32 is missing.
 #[test]
 fn snapshot_records_filters_on_classes() {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("snap");
-    let script = format!(
+    let Some(tsv) = snapshot_in_new_netns(
         "ip link set lo up && tc qdisc add dev lo root handle 1: htb default 10 \
          && tc class add dev lo parent 1: classid 1:10 htb rate 1mbit \
-         && tc filter add dev lo parent 1:10 prio 4 protocol ip u32 match ip dst 10.0.0.3/32 flowid 1:10 \
-         && exec {:?} snapshot --dir {:?} lo",
-        env!("CARGO_BIN_EXE_kmod-doctor"),
-        dir.display()
-    );
-    let Ok(r) = std::process::Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output()
-    else {
-        eprintln!("unshare missing: skipped");
+         && tc filter add dev lo parent 1:10 prio 4 protocol ip u32 match ip dst 10.0.0.3/32 flowid 1:10",
+        "lo",
+        "links.tsv",
+        "no htb/u32 in a new network namespace here",
+    ) else {
         return;
     };
-    if !dir.exists() {
-        eprintln!(
-            "no htb/u32 in a new network namespace here: skipped ({})",
-            String::from_utf8_lossy(&r.stderr).trim()
-        );
-        return;
-    }
-    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/links.tsv")).unwrap();
     assert!(
         tsv.lines()
             .any(|l| l == "filter\t1\t1:10\t0\t4\t0x0800\tu32\t"),
@@ -777,30 +760,15 @@ fn legacy_iptables_tables_are_inferred() {
 /// namespaces are missing.
 #[test]
 fn snapshot_records_nftables_read_from_netlink() {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("snap");
-    let script = format!(
-        "nft add table inet kd && nft add chain inet kd c '{{ type filter hook input priority 0; }}' \
-         && nft add rule inet kd c ct state established accept \
-         && exec {:?} snapshot --dir {:?} lo",
-        env!("CARGO_BIN_EXE_kmod-doctor"),
-        dir.display()
-    );
-    let r = std::process::Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output();
-    let Ok(r) = r else {
-        eprintln!("unshare missing: skipped");
+    let Some(tsv) = snapshot_in_new_netns(
+        "nft add table inet kd && nft add chain inet kd c '{ type filter hook input priority 0; }' \
+         && nft add rule inet kd c ct state established accept",
+        "lo",
+        "nftables.tsv",
+        "no nft in a new network namespace here",
+    ) else {
         return;
     };
-    if !dir.exists() {
-        eprintln!(
-            "no nft in a new network namespace here: skipped ({})",
-            String::from_utf8_lossy(&r.stderr).trim()
-        );
-        return;
-    }
-    let tsv = std::fs::read_to_string(dir.join("kmod-doctor-snapshot/nftables.tsv")).unwrap();
     let rows: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
     assert!(rows.contains(&"table\t1\tkd"), "{tsv}");
     assert!(rows.contains(&"chain\t1\tkd\tc\tfilter"), "{tsv}");
