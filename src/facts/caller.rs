@@ -39,7 +39,7 @@ fn initial_userns(uid_map: &str) -> bool {
 /// process is in the initial user namespace. The effective set is evidence
 /// only: an unprivileged user on the host gets the capability through sudo.
 pub fn gather(sys: &System, t: &mut FactTable) {
-    let status = match sys.root.read_to_string(STATUS) {
+    let status = match sys.read_shared(STATUS) {
         Ok(s) => s,
         Err(e) => return t.unread("caller.cap_sys_module", e),
     };
@@ -65,7 +65,7 @@ pub fn gather(sys: &System, t: &mut FactTable) {
     if let Some(eff) = cap_field(&status, "CapEff") {
         ev.push(Evidence::new(format!("{STATUS}: CapEff"), eff));
     }
-    let initial = match sys.root.read_to_string(UID_MAP) {
+    let initial = match sys.read_shared(UID_MAP) {
         Ok(m) => {
             let initial = initial_userns(&m);
             ev.push(Evidence::new(
