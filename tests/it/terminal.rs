@@ -75,30 +75,41 @@ fn rules_listing_wraps_at_80_columns() {
     assert!(!too_wide(&whole.stdout, 80).is_empty());
 }
 
+/// The lines of TEXT wider than WIDTH that are not step commands (those stay whole, to paste).
+fn wide_prose(text: &str, width: usize) -> Vec<String> {
+    too_wide(text, width)
+        .into_iter()
+        .filter(|l| !is_command(l))
+        .collect()
+}
+
 #[test]
 fn check_prose_fits_80_columns() {
     for m in ["virtio_net", "drm", "9pnet", "bridge"] {
         let out = vm(&["check", m], &[("COLUMNS", "80")]);
-        let wide: Vec<String> = too_wide(&out.stdout, 80)
-            .into_iter()
-            .filter(|l| !is_command(l))
-            .collect();
-        assert_eq!(wide, Vec::<String>::new(), "{m}:\n{}", out.stdout);
+        assert_eq!(
+            wide_prose(&out.stdout, 80),
+            Vec::<String>::new(),
+            "{m}:\n{}",
+            out.stdout
+        );
     }
     // A narrower terminal narrows the prose too.
     let out = vm(&["check", "virtio_net"], &[("COLUMNS", "60")]);
-    let wide: Vec<String> = too_wide(&out.stdout, 60)
-        .into_iter()
-        .filter(|l| !is_command(l))
-        .collect();
-    assert_eq!(wide, Vec::<String>::new(), "{}", out.stdout);
+    assert_eq!(
+        wide_prose(&out.stdout, 60),
+        Vec::<String>::new(),
+        "{}",
+        out.stdout
+    );
     // A wide terminal still wraps prose at 80.
     let out = vm(&["check", "virtio_net"], &[("COLUMNS", "200")]);
-    let wide: Vec<String> = too_wide(&out.stdout, 80)
-        .into_iter()
-        .filter(|l| !is_command(l))
-        .collect();
-    assert_eq!(wide, Vec::<String>::new(), "{}", out.stdout);
+    assert_eq!(
+        wide_prose(&out.stdout, 80),
+        Vec::<String>::new(),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
