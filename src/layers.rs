@@ -6,7 +6,7 @@
 
 /// Top-level modules by layer. Modules on the same layer may not use each other.
 pub const LAYERS: &[&[&str]] = &[
-    &["model", "shell"],
+    &["model", "shell", "baked"],
     &["exit", "root"],
     &["facts"],
     &["rules"],

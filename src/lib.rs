@@ -1,6 +1,7 @@
 //! kmod-doctor: root (reads) → facts (what is true) → rules (what it means) →
 //! verdict (findings and next steps) → render (text, JSON, Markdown).
 
+pub mod baked;
 pub mod cli;
 pub mod cmd;
 pub mod exit;

@@ -30,13 +30,14 @@ pub struct Mounts {
     pub critical: Vec<String>,
 }
 
-pub const SOURCE: &str = include_str!("../../rules/devices.toml");
-
 pub fn load() -> &'static DevMap {
     static MAP: std::sync::OnceLock<DevMap> = std::sync::OnceLock::new();
     // The file is embedded and checked by a test, so a parse failure is a
     // build defect, not input.
-    MAP.get_or_init(|| toml::from_str(SOURCE).expect("rules/devices.toml is valid"))
+    MAP.get_or_init(|| {
+        crate::baked::from_tree(crate::baked::tree("rules/devices.toml"))
+            .expect("rules/devices.toml is valid")
+    })
 }
 
 #[cfg(test)]

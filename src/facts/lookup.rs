@@ -384,18 +384,28 @@ impl System<'_> {
                 };
                 let mut out = Vec::new();
                 let source = self.modules_file("modules.alias.bin").ok()?;
+                // Many devices share a modalias (ACPI bridges, virtio queues):
+                // each distinct one is searched once.
+                let mut searched: HashMap<String, Vec<String>> = HashMap::new();
                 for (dev, alias) in devices {
                     let q = normalize(alias);
-                    match self.with_index("modules.alias.bin", |idx, _| idx.search_wild(&q)) {
-                        Use::Used(vals, _) => {
-                            let mods: Vec<String> =
-                                vals.into_iter().map(|v| normalize(&v.value)).collect();
-                            if !mods.is_empty() {
-                                out.push((dev.clone(), alias.clone(), mods));
+                    let mods = match searched.get(&q) {
+                        Some(m) => m.clone(),
+                        None => match self
+                            .with_index("modules.alias.bin", |idx, _| idx.search_wild(&q))
+                        {
+                            Use::Used(vals, _) => {
+                                let m: Vec<String> =
+                                    vals.into_iter().map(|v| normalize(&v.value)).collect();
+                                searched.insert(q, m.clone());
+                                m
                             }
-                        }
-                        // Broke on the way: fall back for everything.
-                        _ => return None,
+                            // Broke on the way: fall back for everything.
+                            _ => return None,
+                        },
+                    };
+                    if !mods.is_empty() {
+                        out.push((dev.clone(), alias.clone(), mods));
                     }
                 }
                 let mut by_module: HashMap<String, Vec<usize>> = HashMap::new();

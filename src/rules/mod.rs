@@ -10,11 +10,9 @@ use condition::Expr;
 use serde::Deserialize;
 use template::Template;
 
-/// Built-in rule files, embedded so the binary is self-contained.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("rules/core.toml", include_str!("../../rules/core.toml")),
-    ("rules/users.toml", include_str!("../../rules/users.toml")),
-];
+/// Built-in rule files, embedded so the binary is self-contained (parsed at
+/// build time: `crate::baked`).
+pub const BUILTIN: &[&str] = &["rules/core.toml", "rules/users.toml"];
 
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -116,8 +114,15 @@ impl RuleSet {
     /// The built-in rules.
     pub fn builtin() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
-        for (file, text) in BUILTIN {
-            set.add_file(file, text)?;
+        for (file, tree, text) in crate::baked::FILES {
+            if BUILTIN.contains(file) {
+                let raw = crate::baked::from_tree(tree).map_err(|e| RuleError {
+                    file: file.to_string(),
+                    line: e.span.map_or(0, |(start, _)| line_at(text, start)),
+                    message: e.message,
+                })?;
+                set.add_raw(file, text, raw)?;
+            }
         }
         Ok(set)
     }
@@ -167,22 +172,22 @@ impl RuleSet {
     }
 
     pub fn add_file(&mut self, file: &str, text: &str) -> Result<(), RuleError> {
-        let line_of = |span: std::ops::Range<usize>| {
-            text[..span.start.min(text.len())].matches('\n').count() + 1
-        };
+        let raw: RawFile = toml::from_str(text).map_err(|e| RuleError {
+            file: file.to_string(),
+            line: e.span().map_or(0, |s| line_at(text, s.start)),
+            message: e.message().to_string(),
+        })?;
+        self.add_raw(file, text, raw)
+    }
+
+    /// The rules of one file, read from its text or from its baked tree;
+    /// `text` gives errors their line.
+    fn add_raw(&mut self, file: &str, text: &str, raw: RawFile) -> Result<(), RuleError> {
         let fail = |span: std::ops::Range<usize>, message: String| RuleError {
             file: file.to_string(),
-            line: line_of(span),
+            line: line_at(text, span.start),
             message,
         };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(line_of).unwrap_or(0);
-            RuleError {
-                file: file.to_string(),
-                line,
-                message: e.message().to_string(),
-            }
-        })?;
         for r in raw.rule {
             let id = r.id.get_ref().clone();
             if id.is_empty()
@@ -280,6 +285,15 @@ impl RuleSet {
         }
         Ok(())
     }
+}
+
+/// The 1-based line of byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn step(

@@ -11,23 +11,18 @@ use std::collections::BTreeSet;
 /// built in ("Module M is builtin."); otherwise modprobe answers "not found"
 /// even when /sys/module shows built-in code.
 pub(super) fn builtin_listed(sys: &System, name: &str, t: &mut FactTable) {
-    let path = sys.modules_file("modules.builtin").unwrap_or_default();
-    match sys.builtin() {
-        Ok(l) => match l.get(name) {
-            Some(line) => t.set(
-                "module.builtin_listed",
-                true,
-                vec![Evidence::new(
-                    format!("{path}:{line}"),
-                    format!("{name}.ko"),
-                )],
-            ),
-            None => t.set(
-                "module.builtin_listed",
-                false,
-                vec![Evidence::new(path, format!("does not list {name}"))],
-            ),
-        },
+    // The same lookup modprobe makes: modules.builtin.bin, else the text list.
+    match sys.builtin_lookup(name) {
+        Ok(a) => {
+            let listed = a.value.is_some();
+            let mut ev = vec![
+                a.value
+                    .clone()
+                    .unwrap_or_else(|| Evidence::new(&a.source, format!("does not list {name}"))),
+            ];
+            ev.extend(a.fallback_evidence());
+            t.set("module.builtin_listed", listed, ev)
+        }
         // No module tree at all: modprobe has no list to find it in either.
         Err(e) if e.kind == ReadErrorKind::NotFound => t.set(
             "module.builtin_listed",

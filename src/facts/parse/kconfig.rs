@@ -23,7 +23,9 @@ impl KernelConfig {
 pub fn parse(text: &str) -> KernelConfig {
     let mut c = KernelConfig::default();
     for (i, line) in text.lines().enumerate() {
-        c.line(line, i + 1);
+        if let Some((k, v)) = assignment(line) {
+            c.values.insert(k.to_string(), (v.to_string(), i + 1));
+        }
     }
     c
 }
@@ -55,8 +57,20 @@ pub fn parse_until(
         }
         n += 1;
         let line = std::str::from_utf8(&buf).map_err(|_| ConfigReadError::NotUtf8 { line: n })?;
-        c.line(line.trim_end_matches('\n'), n);
-        if wanted.iter().all(|w| c.values.contains_key(*w)) {
+        // Only the wanted symbols are kept: a config has thousands of lines
+        // before them, and parsing each into a map was most of the cost.
+        let t = line.trim_start();
+        let body = t.strip_prefix("# ").unwrap_or(t);
+        let names_wanted = wanted.iter().any(|w| {
+            body.strip_prefix(w)
+                .is_some_and(|r| r.starts_with(['=', ' ']))
+        });
+        if names_wanted
+            && let Some((k, v)) = assignment(line)
+            && wanted.contains(&k)
+            && c.values.insert(k.to_string(), (v.to_string(), n)).is_none()
+            && c.values.len() == wanted.len()
+        {
             return Ok(c);
         }
     }
@@ -69,26 +83,16 @@ pub enum ConfigReadError {
     Io(String),
 }
 
-impl KernelConfig {
-    fn line(&mut self, line: &str, n: usize) {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("# ") {
-            if let Some(sym) = rest.strip_suffix(" is not set")
-                && sym.starts_with("CONFIG_")
-                && !sym.contains(' ')
-            {
-                self.values.insert(sym.to_string(), ("n".to_string(), n));
-            }
-            return;
-        }
-        if let Some((k, v)) = line.split_once('=')
-            && k.starts_with("CONFIG_")
-            && !k.contains(' ')
-        {
-            self.values
-                .insert(k.to_string(), (v.trim_matches('"').to_string(), n));
-        }
+/// `CONFIG_X=v` → (`CONFIG_X`, `v` unquoted); `# CONFIG_X is not set` →
+/// (`CONFIG_X`, `n`); anything else → `None`.
+fn assignment(line: &str) -> Option<(&str, &str)> {
+    let line = line.trim();
+    if let Some(rest) = line.strip_prefix("# ") {
+        let sym = rest.strip_suffix(" is not set")?;
+        return (sym.starts_with("CONFIG_") && !sym.contains(' ')).then_some((sym, "n"));
     }
+    let (k, v) = line.split_once('=')?;
+    (k.starts_with("CONFIG_") && !k.contains(' ')).then(|| (k, v.trim_matches('"')))
 }
 
 #[cfg(test)]
@@ -120,8 +124,14 @@ mod tests {
             parse_until(&bytes[..], &["CONFIG_X"]).unwrap_err(),
             ConfigReadError::NotUtf8 { line: 2 }
         );
-        // Without the wanted symbols: the whole file, as parse() reads it.
-        let c = parse_until("CONFIG_A=y\nCONFIG_A=n".as_bytes(), &["CONFIG_X"]).unwrap();
-        assert_eq!(c.enabled("CONFIG_A"), Some((false, 2, "n".into())));
+        // Only the wanted symbols are kept; one that is missing means the
+        // whole file is read.
+        let c = parse_until(
+            "CONFIG_A=y\nCONFIG_B=n\n".as_bytes(),
+            &["CONFIG_B", "CONFIG_X"],
+        )
+        .unwrap();
+        assert_eq!(c.enabled("CONFIG_A"), None);
+        assert_eq!(c.enabled("CONFIG_B"), Some((false, 2, "n".into())));
     }
 }

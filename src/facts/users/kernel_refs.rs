@@ -35,12 +35,13 @@ pub struct LegacyTables {
     pub command: String,
 }
 
-pub const SOURCE: &str = include_str!("../../../rules/kernel-refs.toml");
-
 pub fn map() -> &'static RefMap {
     static MAP: std::sync::OnceLock<RefMap> = std::sync::OnceLock::new();
     // Embedded and checked by a test: a parse failure is a build defect.
-    MAP.get_or_init(|| toml::from_str(SOURCE).expect("rules/kernel-refs.toml is valid"))
+    MAP.get_or_init(|| {
+        crate::baked::from_tree(crate::baked::tree("rules/kernel-refs.toml"))
+            .expect("rules/kernel-refs.toml is valid")
+    })
 }
 
 impl RefMap {
@@ -102,15 +103,15 @@ fn by_kind(table: &BTreeMap<String, String>, prefix: &str, kind: &str) -> Option
 
 /// One block of /proc/crypto that names its module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CryptoAlg {
-    pub name: String,
-    pub driver: String,
-    pub module: String,
+pub struct CryptoAlg<'a> {
+    pub name: &'a str,
+    pub driver: &'a str,
+    pub module: &'a str,
     pub refcnt: i64,
     pub line: usize,
 }
 
-pub fn parse_crypto(text: &str) -> Vec<CryptoAlg> {
+pub fn parse_crypto(text: &str) -> Vec<CryptoAlg<'_>> {
     let mut out = Vec::new();
     let mut cur: Option<CryptoAlg> = None;
     for (i, line) in text.lines().enumerate() {
@@ -122,16 +123,16 @@ pub fn parse_crypto(text: &str) -> Vec<CryptoAlg> {
         };
         let (k, v) = (k.trim(), v.trim());
         let c = cur.get_or_insert_with(|| CryptoAlg {
-            name: String::new(),
-            driver: String::new(),
-            module: String::new(),
+            name: "",
+            driver: "",
+            module: "",
             refcnt: 0,
             line: i + 1,
         });
         match k {
-            "name" => c.name = v.to_string(),
-            "driver" => c.driver = v.to_string(),
-            "module" => c.module = v.to_string(),
+            "name" => c.name = v,
+            "driver" => c.driver = v,
+            "module" => c.module = v,
             "refcnt" => c.refcnt = v.parse().unwrap_or(0),
             _ => {}
         }
@@ -235,7 +236,10 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
     let p = "/proc/crypto";
     if let Ok(text) = sys.read_shared(p) {
         checked.push(CHECKED_CRYPTO.to_string());
-        for a in parse_crypto(&text).into_iter().filter(|a| a.module == name) {
+        // Parsed only when the name appears at all: `scan` asks for every
+        // loaded module, and most own no algorithm.
+        let algs_of = |text| parse_crypto(text).into_iter().filter(|a| a.module == name);
+        for a in algs_of(if text.contains(name) { &text } else { "" }) {
             let users = a.refcnt - 1;
             if users > 0 {
                 refs.push(format!(
