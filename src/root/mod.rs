@@ -140,25 +140,30 @@ impl Root {
             }
         }
         let file = std::fs::File::open(&host).map_err(|e| ReadError::io(path, &e))?;
-        let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
-        if meta.is_dir() {
-            return Err(ReadError::new(
-                path,
-                ReadErrorKind::Malformed("is a directory".into()),
-            ));
-        }
-        if !meta.is_file() && !self.live {
-            // A FIFO or device node in a snapshot would block or read the analyst's hardware.
-            return Err(ReadError::new(
-                path,
-                ReadErrorKind::Malformed("not a regular file".into()),
-            ));
+        let is_dir = || ReadError::new(path, ReadErrorKind::Malformed("is a directory".into()));
+        if !self.live {
+            let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
+            if meta.is_dir() {
+                return Err(is_dir());
+            }
+            if !meta.is_file() {
+                // A FIFO or device node in a snapshot would block or read the analyst's hardware.
+                return Err(ReadError::new(
+                    path,
+                    ReadErrorKind::Malformed("not a regular file".into()),
+                ));
+            }
         }
         let mut buf = Vec::new();
         // procfs and sysfs report size 0, so the bound is enforced while reading.
+        // Live, a directory is told by read() itself (EISDIR): no fstat per
+        // attribute, of which a check reads hundreds.
         file.take(self.read_limit + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| ReadError::io(path, &e))?;
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::EISDIR) => is_dir(),
+                _ => ReadError::io(path, &e),
+            })?;
         if buf.len() as u64 > self.read_limit {
             return Err(ReadError::new(
                 path,

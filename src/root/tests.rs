@@ -92,3 +92,17 @@ fn child_refuses_traversal() {
         assert!(child("/sys/module", bad).is_none(), "{bad:?}");
     }
 }
+
+/// A directory read as a file is refused with the same words in a tree
+/// (checked with fstat) and live (told by read() itself, without the fstat).
+#[test]
+fn a_directory_is_not_read_as_a_file() {
+    let (_t, r) = tree();
+    let e = r.read_bytes("/sys/devices/x").unwrap_err();
+    assert_eq!(e.kind, ReadErrorKind::Malformed("is a directory".into()));
+    let live = Root::open(Path::new("/")).unwrap();
+    assert!(live.live);
+    let e = live.read_bytes("/usr").unwrap_err();
+    assert_eq!(e.kind, ReadErrorKind::Malformed("is a directory".into()));
+    assert_eq!(e.path, "/usr");
+}

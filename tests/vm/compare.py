@@ -437,6 +437,9 @@ def timing(results, kernels):
     """One line per kernel with the per-run times, then one per target: the ratio, the target
     and MET or MISSED. Informational: TCG timings are too noisy to fail a run on."""
     lines = []
+    qemu = read(os.path.join(results, "qemu-version")).strip()
+    if qemu:
+        lines.append("timing under %s" % qemu)
     for k in kernels:
         t = {}
         for line in read(os.path.join(results, k, "timing.txt")).splitlines():

@@ -35,7 +35,29 @@
 
 use crate::facts::parse::alias::fnmatch;
 use crate::root::{RangedFile, ReadError, ReadErrorKind, Root};
-use std::collections::HashSet;
+
+/// Node offsets seen by a walk (which refuses to see one twice). Hashed by a
+/// multiply rather than SipHash: a wildcard search sees hundreds of nodes,
+/// and the offsets come from the file, not from anyone who could aim them.
+type Seen = std::collections::HashSet<u32, std::hash::BuildHasherDefault<OffsetHasher>>;
+
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u32(u32::from(*b) ^ (self.0 as u32));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        let h = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
 
 mod search;
 
@@ -89,7 +111,9 @@ type Visitor<'a> = dyn FnMut(&mut Index, &[u8], &Node) -> Result<bool, ReadError
 
 #[derive(Debug, Clone)]
 struct Node {
-    prefix: Vec<u8>,
+    /// Where the prefix's bytes are in `Index::data` (see [`Index::prefix`]):
+    /// not copied out, as a wildcard search reads hundreds of nodes.
+    prefix: std::ops::Range<usize>,
     first: u8,
     last: u8,
     children_at: u64,
@@ -237,8 +261,12 @@ impl Index {
 
     /// A NUL-terminated string at `off`, at most `max` bytes before the NUL.
     /// Returns the bytes and the offset after the NUL.
-    fn cstr_at(&mut self, off: u64, max: usize, what: &str) -> Result<(Vec<u8>, u64), ReadError> {
-        let mut out = Vec::new();
+    fn cstr_at(
+        &mut self,
+        off: u64,
+        max: usize,
+        what: &str,
+    ) -> Result<(std::ops::Range<usize>, u64), ReadError> {
         let mut pos = off;
         loop {
             if pos >= self.len {
@@ -252,15 +280,14 @@ impl Index {
             let chunk = &self.data[pos as usize..page_end as usize];
             match chunk.iter().position(|b| *b == 0) {
                 Some(i) => {
-                    out.extend_from_slice(&chunk[..i]);
-                    if out.len() > max {
+                    let end = pos + i as u64;
+                    if end - off > max as u64 {
                         break;
                     }
-                    return Ok((out, pos + i as u64 + 1));
+                    return Ok((off as usize..end as usize, end + 1));
                 }
                 None => {
-                    out.extend_from_slice(chunk);
-                    if out.len() > max {
+                    if page_end - off > max as u64 {
                         break;
                     }
                     pos = page_end;
@@ -268,6 +295,11 @@ impl Index {
             }
         }
         Err(self.err(off, format!("{what} longer than {max} bytes")))
+    }
+
+    /// The bytes of a node's prefix (loaded when the node was read).
+    fn prefix(&self, n: &Node) -> &[u8] {
+        &self.data[n.prefix.clone()]
     }
 
     /// Reads the node that `raw` (an offset with flag bits) points at; `None`
@@ -292,7 +324,7 @@ impl Index {
             pos = next;
             p
         } else {
-            Vec::new()
+            0..0
         };
         let (mut first, mut last, mut children_at) = (CHILD_MAX, 0u8, 0u64);
         if raw & FLAG_CHILDS != 0 {
@@ -346,8 +378,8 @@ impl Index {
         for _ in 0..n.value_count {
             let priority = self.u32_at(pos)?;
             let (v, next) = self.cstr_at(pos + 4, MAX_VALUE, "value")?;
-            let value =
-                String::from_utf8(v).map_err(|_| self.err(pos + 4, "value is not UTF-8"))?;
+            let value = String::from_utf8(self.data[v].to_vec())
+                .map_err(|_| self.err(pos + 4, "value is not UTF-8"))?;
             out.push(Value { priority, value });
             pos = next;
         }

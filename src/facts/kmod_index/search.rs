@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// A node still to visit: the node, its parent's key length, and the byte
+/// and offset it was reached by (`None` for where the walk starts).
+type Pending = (Node, usize, Option<(u8, u32)>);
+
 impl Index {
     /// The first (lowest-priority-number) value stored under exactly `key`.
     pub fn lookup(&mut self, key: &str) -> Result<Option<String>, ReadError> {
@@ -18,7 +22,7 @@ impl Index {
         };
         let mut i = 0usize;
         loop {
-            if !key[i..].starts_with(&node.prefix) {
+            if !key[i..].starts_with(self.prefix(&node)) {
                 return Ok(Vec::new());
             }
             i += node.prefix.len();
@@ -52,9 +56,10 @@ impl Index {
         loop {
             // Literal part of the prefix; a wildcard in it makes the rest of
             // this subtree patterns to match against the rest of the key.
-            for (j, &ch) in node.prefix.iter().enumerate() {
+            for j in 0..node.prefix.len() {
+                let ch = self.prefix(&node)[j];
                 if matches!(ch, b'*' | b'?' | b'[') {
-                    let pattern = node.prefix[j..].to_vec();
+                    let pattern = self.prefix(&node)[j..].to_vec();
                     self.match_subtree(&node, pattern, &key[i + j..], &mut out)?;
                     return Ok(sorted(out));
                 }
@@ -66,7 +71,7 @@ impl Index {
             for w in [b'*', b'?', b'['] {
                 if let Some((_, c)) = self.child(&node, w)? {
                     let mut pattern = vec![w];
-                    pattern.extend_from_slice(&c.prefix);
+                    pattern.extend_from_slice(self.prefix(&c));
                     self.match_subtree(&c, pattern, &key[i..], &mut out)?;
                 }
             }
@@ -82,7 +87,7 @@ impl Index {
         }
     }
 
-    fn visit(&self, seen: &mut HashSet<u32>, off: u32) -> Result<(), ReadError> {
+    fn visit(&self, seen: &mut Seen, off: u32) -> Result<(), ReadError> {
         if seen.insert(off) {
             Ok(())
         } else {
@@ -110,7 +115,7 @@ impl Index {
         subkey: &[u8],
         out: &mut Vec<Value>,
     ) -> Result<(), ReadError> {
-        let mut seen = HashSet::new();
+        let mut seen = Seen::default();
         let mut probe = Vec::new();
         self.walk(top.clone(), pattern, &mut seen, &mut |idx, pat, node| {
             if node.value_count > 0 && fnmatch(pat, subkey) {
@@ -132,28 +137,34 @@ impl Index {
         &mut self,
         start: Node,
         key: Vec<u8>,
-        seen: &mut HashSet<u32>,
+        seen: &mut Seen,
         f: &mut Visitor<'_>,
     ) -> Result<(), ReadError> {
-        // Stack of (node, its full key).
-        let mut stack: Vec<(Node, Vec<u8>)> = vec![(start, key)];
-        while let Some((node, key)) = stack.pop() {
-            if !f(self, &key, &node)? || node.first > node.last {
+        // One key buffer for the whole walk: each stacked node carries the
+        // length of its parent's key and the byte that leads to it, and the
+        // buffer is cut back to that length when the node is reached (the
+        // parent's key is still in front: siblings only write after it).
+        let mut buf = key;
+        let mut stack: Vec<Pending> = vec![(start, 0, None)];
+        while let Some((node, parent_len, edge)) = stack.pop() {
+            if let Some((ch, coff)) = edge {
+                buf.truncate(parent_len);
+                buf.push(ch);
+                buf.extend_from_slice(&self.data[node.prefix.clone()]);
+                if buf.len() > MAX_KEY {
+                    return Err(
+                        self.err(u64::from(coff), format!("key longer than {MAX_KEY} bytes"))
+                    );
+                }
+            }
+            if !f(self, &buf, &node)? || node.first > node.last {
                 continue;
             }
+            let len = buf.len();
             for ch in (node.first..=node.last).rev() {
                 if let Some((coff, c)) = self.child(&node, ch)? {
                     self.visit(seen, coff)?;
-                    let mut k = Vec::with_capacity(key.len() + 1 + c.prefix.len());
-                    k.extend_from_slice(&key);
-                    k.push(ch);
-                    k.extend_from_slice(&c.prefix);
-                    if k.len() > MAX_KEY {
-                        return Err(
-                            self.err(u64::from(coff), format!("key longer than {MAX_KEY} bytes"))
-                        );
-                    }
-                    stack.push((c, k));
+                    stack.push((c, len, Some((ch, coff))));
                 }
             }
         }
@@ -173,15 +184,16 @@ impl Index {
         // Descend while the prefix lasts; each step consumes a byte of it.
         let key = loop {
             let rest = &want[i..];
-            if node.prefix.len() >= rest.len() {
-                if !node.prefix.starts_with(rest) {
+            let node_prefix = self.prefix(&node);
+            if node_prefix.len() >= rest.len() {
+                if !node_prefix.starts_with(rest) {
                     return Ok(out);
                 }
                 let mut k = want[..i].to_vec();
-                k.extend_from_slice(&node.prefix);
+                k.extend_from_slice(node_prefix);
                 break k;
             }
-            if !rest.starts_with(&node.prefix) {
+            if !rest.starts_with(node_prefix) {
                 return Ok(out);
             }
             i += node.prefix.len();
@@ -191,7 +203,7 @@ impl Index {
             }
             i += 1;
         };
-        let mut seen = HashSet::new();
+        let mut seen = Seen::default();
         out.extend(self.collect(node, key, &mut seen)?);
         Ok(out)
     }
@@ -200,12 +212,12 @@ impl Index {
     /// `modprobe --show-config`-style dumps print. For tests and tools.
     pub fn dump(&mut self) -> Result<Vec<(String, Value)>, ReadError> {
         let mut out = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = Seen::default();
         let Some((off, root)) = self.root()? else {
             return Ok(out);
         };
         self.visit(&mut seen, off)?;
-        let prefix = root.prefix.clone();
+        let prefix = self.prefix(&root).to_vec();
         out.extend(self.collect(root, prefix, &mut seen)?);
         Ok(out)
     }
@@ -215,7 +227,7 @@ impl Index {
         &mut self,
         node: Node,
         key: Vec<u8>,
-        seen: &mut HashSet<u32>,
+        seen: &mut Seen,
     ) -> Result<Vec<(String, Value)>, ReadError> {
         let mut out = Vec::new();
         self.walk(node, key, seen, &mut |idx, key, node| {
