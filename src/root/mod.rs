@@ -141,8 +141,12 @@ impl Root {
         }
         let file = std::fs::File::open(&host).map_err(|e| ReadError::io(path, &e))?;
         let is_dir = || ReadError::new(path, ReadErrorKind::Malformed("is a directory".into()));
+        // Room for a whole sysfs or procfs attribute (a page) from the start:
+        // an empty buffer is filled by reads of 32, 32, 64... bytes.
+        let mut capacity = 4096;
         if !self.live {
             let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
+            capacity = capacity.max(meta.len().min(self.read_limit) as usize + 1);
             if meta.is_dir() {
                 return Err(is_dir());
             }
@@ -154,7 +158,7 @@ impl Root {
                 ));
             }
         }
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(capacity);
         // procfs and sysfs report size 0, so the bound is enforced while reading.
         // Live, a directory is told by read() itself (EISDIR): no fstat per
         // attribute, of which a check reads hundreds.

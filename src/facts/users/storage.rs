@@ -18,6 +18,7 @@ pub struct Storage {
     swaps: OnceCell<Loaded<Vec<swaps::Swap>>>,
     loops: OnceCell<Vec<(String, DevNum, Evidence)>>,
     blocks: OnceCell<Result<Vec<(String, DevNum)>, ReadError>>,
+    stacks: OnceCell<Option<Vec<Stack>>>,
     btrfs: OnceCell<Vec<(String, Vec<String>)>>,
     foreign: OnceCell<Vec<(mountinfo::Mount, String)>>,
 }
@@ -157,6 +158,37 @@ impl Storage {
         })
     }
 
+    /// Block devices with something stacked on them, read once per run (a
+    /// `scan` asks for every module: reading each disk's `holders/` per module
+    /// was quadratic). `None` when `/sys/class/block` cannot be listed.
+    fn stacks(&self, sys: &System) -> &Option<Vec<Stack>> {
+        self.stacks.get_or_init(|| {
+            let blocks = sys.root.read_dir("/sys/class/block").ok()?;
+            Some(
+                blocks
+                    .into_iter()
+                    .filter_map(|b| {
+                        let holders = holders_of(sys, &b);
+                        if holders.is_empty() {
+                            return None;
+                        }
+                        // A device itself stacked (dm-0 on vdb) is not its disk:
+                        // what holds it holds the stacking driver, not this one.
+                        let stacked_itself = child("/sys/class/block", &b)
+                            .and_then(|p| sys.root.read_dir(&format!("{p}/slaves")).ok())
+                            .is_some_and(|s| !s.is_empty());
+                        let dev = block_dev_of(sys, &b).filter(|_| !stacked_itself)?;
+                        Some(Stack {
+                            disk: b,
+                            dev,
+                            holders,
+                        })
+                    })
+                    .collect(),
+            )
+        })
+    }
+
     /// Loop devices attached to a backing file.
     fn loops(&self, sys: &System) -> &Vec<(String, DevNum, Evidence)> {
         self.loops.get_or_init(|| {
@@ -189,6 +221,13 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
 /// Named in the accounting when `/sys/class/block` could be listed.
 pub const CHECKED_HOLDERS: &str = "devices stacked on its disks (sysfs holders/)";
 
+/// A disk (or partition) with devices stacked on it.
+struct Stack {
+    disk: String,
+    dev: DevNum,
+    holders: Vec<String>,
+}
+
 /// The devices stacked on a block device (`holders/`: dm, md, bcache).
 fn holders_of(sys: &System, dev: &str) -> Vec<String> {
     child("/sys/class/block", dev)
@@ -200,7 +239,7 @@ fn holders_of(sys: &System, dev: &str) -> Vec<String> {
 /// holder opened the disk, one reference on its driver. Listed with what is
 /// stacked on them in turn, topmost first, the order they come apart.
 fn stacked(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally: &mut Tally) {
-    let Ok(blocks) = sys.root.read_dir("/sys/class/block") else {
+    let Some(stacks) = u.storage.stacks(sys) else {
         for k in [
             "users.stacked_devices",
             "users.stacked_dm_names",
@@ -213,30 +252,18 @@ fn stacked(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tally:
     tally.checked.push(CHECKED_HOLDERS);
     let mut ev = Vec::new();
     let mut order: Vec<String> = Vec::new();
-    for b in &blocks {
-        let holders = holders_of(sys, b);
-        if holders.is_empty() {
-            continue;
-        }
-        // A device itself stacked (dm-0 on vdb) is not its disk: what holds
-        // it holds the stacking driver, not this one.
-        let stacked_itself = child("/sys/class/block", b)
-            .and_then(|p| sys.root.read_dir(&format!("{p}/slaves")).ok())
-            .is_some_and(|s| !s.is_empty());
-        let Some(dev) = block_dev_of(sys, b).filter(|_| !stacked_itself) else {
-            continue;
-        };
-        if u.devices.owners(sys, dev).nearest() != Some(name) {
+    for s in stacks {
+        if u.devices.owners(sys, s.dev).nearest() != Some(name) {
             continue;
         }
         tally.classes.insert("storage".to_string());
-        for h in holders {
+        for h in &s.holders {
             tally.attributed += 1;
             ev.push(Evidence::new(
-                format!("/sys/class/block/{b}/holders/{h}"),
-                format!("{h} is stacked on {b}"),
+                format!("/sys/class/block/{}/holders/{h}", s.disk),
+                format!("{h} is stacked on {}", s.disk),
             ));
-            stack_above(sys, &h, &mut order, 0);
+            stack_above(sys, h, &mut order, 0);
         }
     }
     let (mut shown, mut dm, mut md) = (Vec::new(), Vec::new(), Vec::new());
