@@ -381,12 +381,15 @@ impl<'r> System<'r> {
     /// against modules.alias when a device appears.
     pub fn modaliases(&self) -> &Loaded<Vec<(String, String)>> {
         self.modaliases.get_or_init(|| {
-            let files =
-                self.root
-                    .find_named("/sys/devices", "modalias", 12, SYSFS_ATTRIBUTE_GROUPS)?;
+            let files = self.root.read_attrs_named(
+                "/sys/devices",
+                "modalias",
+                12,
+                SYSFS_ATTRIBUTE_GROUPS,
+            )?;
             let mut out = Vec::new();
-            for f in files {
-                if let Ok(v) = self.root.read_attr(&f)
+            for (f, v) in files {
+                if let Ok(v) = v
                     && !v.is_empty()
                 {
                     let dev = f.trim_end_matches("/modalias").to_string();

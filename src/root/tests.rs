@@ -106,3 +106,42 @@ fn a_directory_is_not_read_as_a_file() {
     assert_eq!(e.kind, ReadErrorKind::Malformed("is a directory".into()));
     assert_eq!(e.path, "/usr");
 }
+
+/// The live walk by directory descriptor finds and reads what the walk by
+/// path does, on this machine's own /sys: same files, same values.
+#[test]
+fn live_walk_by_descriptor_agrees_with_the_walk_by_path() {
+    let live = Root::open(Path::new("/")).unwrap();
+    if !live.exists("/sys/devices") {
+        return; // no sysfs here: nothing to compare
+    }
+    let skip: &[&str] = &["power", "queue", "holders", "slaves"];
+    let fast = live
+        .read_attrs_named("/sys/devices", "modalias", 12, skip)
+        .unwrap();
+    let by_path: Vec<(String, Result<String, ReadError>)> = live
+        .find_named("/sys/devices", "modalias", 12, skip)
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let v = live.read_attr(&p);
+            (p, v)
+        })
+        .collect();
+    assert_eq!(fast.len(), by_path.len());
+    for ((a, va), (b, vb)) in fast.iter().zip(&by_path) {
+        assert_eq!(a, b);
+        assert_eq!(va.as_ref().ok(), vb.as_ref().ok(), "{a}");
+    }
+    // Depth and skip are honoured the same way.
+    let shallow = live
+        .read_attrs_named("/sys/devices", "uevent", 2, &[])
+        .unwrap();
+    let shallow_paths = live.find_named("/sys/devices", "uevent", 2, &[]).unwrap();
+    let names: Vec<&String> = shallow.iter().map(|(p, _)| p).collect();
+    assert_eq!(names, shallow_paths.iter().collect::<Vec<_>>());
+    assert!(
+        live.read_attrs_named("/nonexistent-kd", "x", 3, &[])
+            .is_err()
+    );
+}

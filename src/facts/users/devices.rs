@@ -10,6 +10,7 @@ use crate::facts::table::Evidence;
 use crate::root::{DevKind, DevNum, child};
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// Every module a device depends on, nearest driver first.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +36,7 @@ pub struct Devices {
     majors: OnceCell<Vec<(DevKind, u32, String)>>,
     devnames: OnceCell<Vec<devname::DevName>>,
     drivers: RefCell<HashMap<String, Option<(String, Evidence)>>>,
-    owners: RefCell<HashMap<DevNum, Owners>>,
+    owners: RefCell<HashMap<DevNum, Rc<Owners>>>,
     path_owners: RefCell<HashMap<String, Owners>>,
 }
 
@@ -62,10 +63,11 @@ impl Devices {
         })
     }
 
-    /// Modules responsible for a device number.
-    pub fn owners(&self, sys: &System, dev: DevNum) -> Owners {
+    /// Modules responsible for a device number. Shared, not copied: a
+    /// `scan` asks about the same devices for every module.
+    pub fn owners(&self, sys: &System, dev: DevNum) -> Rc<Owners> {
         if let Some(o) = self.owners.borrow().get(&dev) {
-            return o.clone();
+            return Rc::clone(o);
         }
         let mut o = match sys.root.canonical(&dev.sys_dev_path()) {
             Ok(p) => self.path_owners(sys, &p),
@@ -130,7 +132,8 @@ impl Devices {
                 ),
             );
         }
-        self.owners.borrow_mut().insert(dev, o.clone());
+        let o = Rc::new(o);
+        self.owners.borrow_mut().insert(dev, Rc::clone(&o));
         o
     }
 

@@ -51,8 +51,8 @@ impl Processes {
         let index = self.uses_by_module.get_or_init(|| {
             let mut m: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, f) in procs.uses.iter().enumerate() {
-                for owner in devs.owners(sys, f.dev).modules {
-                    m.entry(owner).or_default().push(i);
+                for owner in &devs.owners(sys, f.dev).modules {
+                    m.entry(owner.clone()).or_default().push(i);
                 }
             }
             m

@@ -9,7 +9,7 @@ use crate::facts::system::{Loaded, System};
 use crate::facts::table::{Evidence, FactTable};
 use crate::root::{DevKind, DevNum, ReadError, ReadErrorKind, child};
 use std::cell::OnceCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The system-wide storage tables, each read once per run and only when asked.
 #[derive(Default)]
@@ -19,6 +19,8 @@ pub struct Storage {
     loops: OnceCell<Vec<(String, DevNum, Evidence)>>,
     blocks: OnceCell<Result<Vec<(String, DevNum)>, ReadError>>,
     stacks: OnceCell<Option<Vec<Stack>>>,
+    /// Module → its block devices, each with the evidence of the tie.
+    blocks_by_module: OnceCell<HashMap<String, Vec<(String, Evidence)>>>,
     btrfs: OnceCell<Vec<(String, Vec<String>)>>,
     foreign: OnceCell<Vec<(mountinfo::Mount, String)>>,
 }
@@ -313,26 +315,35 @@ fn block_devices(sys: &System, u: &super::Users, name: &str, t: &mut FactTable) 
         Ok(l) => l,
         Err(e) => return t.unread("users.block_devices", e.clone()),
     };
-    let mut out = Vec::new();
-    let mut ev = Vec::new();
-    for (b, dev) in list {
-        let o = u.devices.owners(sys, *dev);
-        if !o.has(name) {
-            continue;
+    // Indexed once per run: `scan` asks for every module, and going through
+    // every disk for each was quadratic.
+    let index = u.storage.blocks_by_module.get_or_init(|| {
+        let mut m: HashMap<String, Vec<(String, Evidence)>> = HashMap::new();
+        for (b, dev) in list {
+            let o = u.devices.owners(sys, *dev);
+            for (i, module) in o.modules.iter().enumerate() {
+                if o.modules[..i].contains(module) {
+                    continue;
+                }
+                // The evidence of the tie that names this module (a driver
+                // link, a slaves/ entry, a major), else the device number.
+                let why = o
+                    .evidence
+                    .get(i)
+                    .filter(|e| !e.path.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Evidence::new(format!("/sys/class/block/{b}/dev"), dev.to_string())
+                    });
+                m.entry(module.clone()).or_default().push((b.clone(), why));
+            }
         }
-        out.push(b.clone());
-        // The evidence of the tie that names this module (a driver link, a
-        // slaves/ entry, a major), else the device number itself.
-        let why = o
-            .modules
-            .iter()
-            .position(|m| m == name)
-            .and_then(|i| o.evidence.get(i))
-            .filter(|e| !e.path.is_empty())
-            .cloned()
-            .unwrap_or_else(|| Evidence::new(format!("/sys/class/block/{b}/dev"), dev.to_string()));
-        ev.push(why);
-    }
+        m
+    });
+    let (out, ev): (Vec<String>, Vec<Evidence>) = index
+        .get(name)
+        .map(|v| v.iter().cloned().unzip())
+        .unwrap_or_default();
     t.set("users.block_devices", out, ev);
 }
 
