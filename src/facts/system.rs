@@ -349,7 +349,7 @@ impl<'r> System<'r> {
                         let dec = flate2::read::GzDecoder::new(&bytes[..]).take(GUNZIP_LIMIT);
                         kconfig::parse_until(std::io::BufReader::new(dec), kconfig::WANTED)
                     } else {
-                        kconfig::parse_until(&bytes[..], kconfig::WANTED)
+                        kconfig::parse_wanted(&bytes, kconfig::WANTED)
                     };
                     r.map_err(|e| {
                         let what = match (e, gz) {

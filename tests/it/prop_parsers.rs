@@ -634,6 +634,42 @@ proptest! {
         prop_assert_eq!(c.values.len(), syms.len());
     }
 
+    /// The search in memory answers what the line-by-line read answers, on
+    /// texts made of wanted, near-miss and noise lines, with stray bytes.
+    #[test]
+    fn kconfig_search_in_memory_agrees_with_the_line_reader(
+        lines in proptest::collection::vec(prop_oneof![
+            Just("CONFIG_MODULES=y".to_string()),
+            Just("CONFIG_MODULES=n".to_string()),
+            Just("# CONFIG_MODULES is not set".to_string()),
+            Just("CONFIG_MODULE_UNLOAD=y".to_string()),
+            Just("  CONFIG_MODULE_UNLOAD=m ".to_string()),
+            Just("# CONFIG_MODULE_FORCE_UNLOAD is not set".to_string()),
+            Just("CONFIG_MODULE_FORCE_UNLOAD=y".to_string()),
+            Just("CONFIG_MODULE_SIG=y".to_string()),
+            Just("CONFIG_MODULESX=y".to_string()),
+            Just("xCONFIG_MODULES=y CONFIG_MODULES=y".to_string()),
+            Just("\u{e9}CONFIG_X=\u{e9}".to_string()),
+            "[ -~]{0,30}",
+        ], 0..30),
+        bad in proptest::option::of(0usize..30),
+    ) {
+        let mut bytes = lines.join("\n").into_bytes();
+        if let Some(at) = bad.filter(|at| *at < bytes.len()) {
+            bytes.insert(at, 0xff);
+        }
+        let fast = kconfig::parse_wanted(&bytes, kconfig::WANTED);
+        let slow = kconfig::parse_until(&bytes[..], kconfig::WANTED);
+        match (fast, slow) {
+            (Ok(a), Ok(b)) => {
+                for w in kconfig::WANTED {
+                    prop_assert_eq!(a.enabled(w), b.enabled(w));
+                }
+            }
+            (a, b) => prop_assert_eq!(a.err(), b.err()),
+        }
+    }
+
     #[test]
     fn config_gz_round_trips(text in "[ -~\n]{0,1000}") {
         let gz = gzip(text.as_bytes());
