@@ -9,6 +9,14 @@ fuzz_target!(|data: &[u8]| {
     let dest = t.path().join("dest");
     std::fs::create_dir(&dest).unwrap();
     let _ = unpack(data, &dest);
-    let names: Vec<_> = std::fs::read_dir(t.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("dest")], "wrote outside the destination");
+    let names: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("dest")],
+        "wrote outside the destination"
+    );
 });

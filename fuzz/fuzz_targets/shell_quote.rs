@@ -1,7 +1,7 @@
 #![no_main]
 //! shell_quote gives one POSIX shell word that means the input, with control
 //! and bidi characters replaced by `?`; sanitize leaves no control character.
-use kmod_doctor::render::quote::{sanitize, shell_quote};
+use kmod_doctor::shell::{sanitize, shell_quote};
 use libfuzzer_sys::fuzz_target;
 
 const BARE: &[u8] = b"_@%+=:,./-";
@@ -9,7 +9,10 @@ const BARE: &[u8] = b"_@%+=:,./-";
 /// Reads one shell word as POSIX sh would, accepting only bare safe
 /// characters or single-quoted pieces joined by `\'`.
 fn unquote(w: &str) -> Option<String> {
-    if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || BARE.contains(&b)) {
+    if !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || BARE.contains(&b))
+    {
         return Some(w.to_string());
     }
     let mut out = String::new();
