@@ -22,9 +22,7 @@ fn main() {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let doc = DeTable::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
         write!(out, "pub static {name}: Node = ").unwrap();
-        node(&mut out, path, doc.span(), &|o| {
-            table(o, path, doc.get_ref())
-        });
+        node(&mut out, doc.span(), &|o| table(o, path, doc.get_ref()));
         out.push_str(";\n");
     }
     println!("cargo::rerun-if-changed=build.rs");
@@ -32,7 +30,7 @@ fn main() {
     std::fs::write(std::path::Path::new(&dir).join("baked.rs"), out).expect("write baked.rs");
 }
 
-fn node(out: &mut String, _path: &str, span: std::ops::Range<usize>, value: &dyn Fn(&mut String)) {
+fn node(out: &mut String, span: std::ops::Range<usize>, value: &dyn Fn(&mut String)) {
     write!(out, "Node {{ span: ({}, {}), value: ", span.start, span.end).unwrap();
     value(out);
     out.push_str(" }");
@@ -49,7 +47,7 @@ fn table(out: &mut String, path: &str, t: &DeTable<'_>) {
 }
 
 fn spanned(out: &mut String, path: &str, v: &Spanned<DeValue<'_>>) {
-    node(out, path, v.span(), &|o| match v.get_ref() {
+    node(out, v.span(), &|o| match v.get_ref() {
         DeValue::String(s) => write!(o, "Value::Str({:?})", s.as_ref()).unwrap(),
         DeValue::Integer(i) => {
             let n = i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())

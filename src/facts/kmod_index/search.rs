@@ -150,7 +150,7 @@ impl Index {
             if let Some((ch, coff)) = edge {
                 buf.truncate(parent_len);
                 buf.push(ch);
-                buf.extend_from_slice(&self.data[node.prefix.clone()]);
+                buf.extend_from_slice(self.prefix(&node));
                 if buf.len() > MAX_KEY {
                     return Err(
                         self.err(u64::from(coff), format!("key longer than {MAX_KEY} bytes"))

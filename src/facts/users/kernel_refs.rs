@@ -238,8 +238,12 @@ pub fn gather(sys: &System, u: &super::Users, name: &str, t: &mut FactTable, tal
         checked.push(CHECKED_CRYPTO.to_string());
         // Parsed only when the name appears at all: `scan` asks for every
         // loaded module, and most own no algorithm.
-        let algs_of = |text| parse_crypto(text).into_iter().filter(|a| a.module == name);
-        for a in algs_of(if text.contains(name) { &text } else { "" }) {
+        let listed = if text.contains(name) {
+            parse_crypto(&text)
+        } else {
+            Vec::new()
+        };
+        for a in listed.into_iter().filter(|a| a.module == name) {
             let users = a.refcnt - 1;
             if users > 0 {
                 refs.push(format!(
