@@ -42,6 +42,74 @@ pub fn files_named(
     Ok(walk.out)
 }
 
+/// The entries of `dir` (following it if it is a symlink, as `opendir` does)
+/// with their type as the listing gives it (`DT_*`, `DT_UNKNOWN` when the
+/// filesystem does not say), `.` and `..` left out. No `fstat`, unlike
+/// glibc's `opendir`: the checks list hundreds of sysfs and procfs directories.
+pub fn list(dir: &str) -> std::io::Result<Vec<(Vec<u8>, u8)>> {
+    let c =
+        CString::new(dir).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    // SAFETY: a NUL-terminated name; the descriptor returned is owned here.
+    let raw = unsafe { libc::openat(libc::AT_FDCWD, c.as_ptr(), flags) };
+    if raw < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: raw is a fresh, open descriptor nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut out = Vec::new();
+    match for_each_entry(&fd, &mut buf, |name, ty| out.push((name.to_vec(), ty))) {
+        Ok(()) => Ok(out),
+        Err(Stop::Io(e)) => Err(e),
+        Err(Stop::BadRecord) => Err(std::io::Error::from(std::io::ErrorKind::InvalidData)),
+    }
+}
+
+/// Why a listing stopped early.
+enum Stop {
+    Io(std::io::Error),
+    /// A record that does not fit its own length: the rest cannot be read.
+    BadRecord,
+}
+
+/// Calls `f(name, type)` for every entry of `fd` but `.` and `..`.
+fn for_each_entry(fd: &OwnedFd, buf: &mut [u8], mut f: impl FnMut(&[u8], u8)) -> Result<(), Stop> {
+    loop {
+        // SAFETY: the buffer is ours and its length is passed.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        if n < 0 {
+            return Err(Stop::Io(std::io::Error::last_os_error()));
+        }
+        let n = n as usize;
+        let mut off = 0usize;
+        while off + 19 <= n {
+            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name NUL.
+            let reclen = usize::from(u16::from_ne_bytes([buf[off + 16], buf[off + 17]]));
+            if reclen < 20 || off + reclen > n {
+                return Err(Stop::BadRecord);
+            }
+            let ty = buf[off + 18];
+            let raw = &buf[off + 19..off + reclen];
+            let entry = &raw[..raw.iter().position(|b| *b == 0).unwrap_or(raw.len())];
+            off += reclen;
+            if entry != b"." && entry != b".." {
+                f(entry, ty);
+            }
+        }
+    }
+}
+
 struct Walk<'a> {
     want: CString,
     max_depth: usize,
@@ -57,50 +125,25 @@ impl Walk<'_> {
     fn dir(&mut self, fd: &OwnedFd, path: &str, depth: usize) {
         let mut subdirs: Vec<CString> = Vec::new();
         let mut has_file = false;
-        loop {
-            // SAFETY: the buffer is ours and its length is passed.
-            let n = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    fd.as_raw_fd(),
-                    self.buf.as_mut_ptr(),
-                    self.buf.len(),
-                )
+        let (want, max_depth, skip) = (&self.want, self.max_depth, self.skip);
+        let listed = for_each_entry(fd, &mut self.buf, |entry, ty| {
+            let ty = if ty == libc::DT_UNKNOWN {
+                type_at(fd, entry)
+            } else {
+                ty
             };
-            if n <= 0 {
-                break;
+            if ty == libc::DT_REG && entry == want.as_bytes() {
+                has_file = true;
+            } else if ty == libc::DT_DIR
+                && depth + 1 < max_depth
+                && !std::str::from_utf8(entry).is_ok_and(|e| skip.contains(&e))
+                && let Ok(c) = CString::new(entry)
+            {
+                subdirs.push(c);
             }
-            let mut off = 0usize;
-            let n = n as usize;
-            while off + 19 <= n {
-                // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name NUL.
-                let reclen =
-                    usize::from(u16::from_ne_bytes([self.buf[off + 16], self.buf[off + 17]]));
-                if reclen < 20 || off + reclen > n {
-                    return; // a record we cannot read: leave this directory
-                }
-                let ty = self.buf[off + 18];
-                let raw = &self.buf[off + 19..off + reclen];
-                let entry = &raw[..raw.iter().position(|b| *b == 0).unwrap_or(raw.len())];
-                off += reclen;
-                if entry == b"." || entry == b".." {
-                    continue;
-                }
-                let ty = if ty == libc::DT_UNKNOWN {
-                    type_at(fd, entry)
-                } else {
-                    ty
-                };
-                if ty == libc::DT_REG && entry == self.want.as_bytes() {
-                    has_file = true;
-                } else if ty == libc::DT_DIR
-                    && depth + 1 < self.max_depth
-                    && !std::str::from_utf8(entry).is_ok_and(|e| self.skip.contains(&e))
-                    && let Ok(c) = CString::new(entry)
-                {
-                    subdirs.push(c);
-                }
-            }
+        });
+        if let Err(Stop::BadRecord) = listed {
+            return; // a record we cannot read: leave this directory
         }
         if has_file {
             let file_path = format!("{path}/{}", self.want.to_string_lossy());

@@ -33,7 +33,7 @@ pub use record::{Recorded, Recorder};
 
 use std::ffi::OsString;
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -53,6 +53,8 @@ pub struct Root {
     recorder: Option<Recorder>,
     /// Resolved directories (system path → host path).
     dirs: std::cell::RefCell<std::collections::HashMap<String, PathBuf>>,
+    /// Live canonical paths already resolved (path → canonical path).
+    canon: std::cell::RefCell<std::collections::HashMap<String, String>>,
     /// The SSH session, looked up once: live, it walks the parent processes.
     ssh: std::cell::OnceCell<Option<String>>,
 }
@@ -78,6 +80,7 @@ impl Root {
             devices: devices::DeviceTable::default(),
             recorder: None,
             dirs: Default::default(),
+            canon: Default::default(),
             ssh: Default::default(),
         };
         if !live {
@@ -209,6 +212,12 @@ impl Root {
 
     /// Names in a directory, sorted for stable output.
     pub fn read_dir(&self, path: &str) -> Result<Vec<String>, ReadError> {
+        if self.fast_live() {
+            let mut names: Vec<String> =
+                self.list_live(path)?.into_iter().map(|(n, _)| n).collect();
+            names.sort();
+            return Ok(names);
+        }
         let host = self.resolve(path, true)?;
         let rd = std::fs::read_dir(&host).map_err(|e| ReadError::io(path, &e))?;
         let mut names = Vec::new();
@@ -221,11 +230,73 @@ impl Root {
         Ok(names)
     }
 
+    /// Names of the real directories in a directory (symlinks to directories
+    /// left out), sorted: the child devices and groups of a sysfs device,
+    /// without opening each of its attributes to find out.
+    pub fn read_subdirs(&self, path: &str) -> Result<Vec<String>, ReadError> {
+        let mut names = Vec::new();
+        if self.fast_live() {
+            for (name, ty) in self.list_live(path)? {
+                let is_dir = match ty {
+                    libc::DT_DIR => true,
+                    libc::DT_UNKNOWN => child(path, &name)
+                        .and_then(|p| std::fs::symlink_metadata(p).ok())
+                        .is_some_and(|m| m.is_dir()),
+                    _ => false,
+                };
+                if is_dir {
+                    names.push(name);
+                }
+            }
+        } else {
+            let host = self.resolve(path, true)?;
+            let rd = std::fs::read_dir(&host).map_err(|e| ReadError::io(path, &e))?;
+            for entry in rd {
+                let entry = entry.map_err(|e| ReadError::io(path, &e))?;
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    names.push(os_to_string(entry.file_name()));
+                }
+            }
+            self.note(&host, Recorded::Dir);
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Live without recording: the kernel resolves paths, nothing is noted.
+    fn fast_live(&self) -> bool {
+        self.live && self.recorder.is_none()
+    }
+
+    /// A live directory's entries and their `DT_*` types, by `getdents64`.
+    fn list_live(&self, path: &str) -> Result<Vec<(String, u8)>, ReadError> {
+        // Checked like any path (absolute, no NUL) before the kernel sees it.
+        self.resolve(path, true)?;
+        Ok(dirwalk::list(path)
+            .map_err(|e| ReadError::io(path, &e))?
+            .into_iter()
+            .map(|(n, ty)| (bytes_to_string(n), ty))
+            .collect())
+    }
+
     /// The symlinks in a directory and their raw targets, resolving the
     /// directory once: entries are direct children, so each costs one
     /// `readlink` (the fd table of a process, thousands of times per run).
     /// Entries that are not symlinks, or vanish meanwhile, are left out.
     pub fn read_links(&self, dir: &str) -> Result<Vec<(String, String)>, ReadError> {
+        if self.fast_live() {
+            let mut out = Vec::new();
+            for (name, ty) in self.list_live(dir)? {
+                if (ty == libc::DT_LNK || ty == libc::DT_UNKNOWN)
+                    && let Some(p) = child(dir, &name)
+                    && let Ok(target) = std::fs::read_link(&p)
+                {
+                    out.push((name, os_to_string(target.into_os_string())));
+                }
+            }
+            out.sort();
+            return Ok(out);
+        }
         let host = self.resolve(dir, true)?;
         let rd = std::fs::read_dir(&host).map_err(|e| ReadError::io(dir, &e))?;
         self.note(&host, Recorded::Dir);
@@ -285,6 +356,18 @@ impl Root {
     /// Canonical system path of `path` after following symlinks inside the root,
     /// e.g. `/sys/class/net/eth0` → `/sys/devices/pci0000:00/.../net/eth0`.
     pub fn canonical(&self, path: &str) -> Result<String, ReadError> {
+        if self.fast_live() {
+            self.resolve(path, true)?;
+            let mut hops = 0;
+            return self
+                .canonical_from(String::from("/"), path, &mut hops)
+                .map_err(|e| match e.raw_os_error() {
+                    Some(libc::ENOENT) | Some(libc::ENOTDIR) => {
+                        ReadError::new(path, ReadErrorKind::NotFound)
+                    }
+                    _ => ReadError::io(path, &e),
+                });
+        }
         let mut host = self.resolve(path, true)?;
         if std::fs::symlink_metadata(&host).is_err() {
             return Err(ReadError::new(path, ReadErrorKind::NotFound));
@@ -296,6 +379,60 @@ impl Root {
             host = std::fs::canonicalize(&host).map_err(|e| ReadError::io(path, &e))?;
         }
         Ok(self.system_path(&host))
+    }
+
+    /// `rel` followed from the canonical directory `start`, as realpath(3)
+    /// does but remembering every step: realpath asks `readlink` of every
+    /// prefix again (`/sys`, `/sys/devices`, ...) on each call, and a check
+    /// canonicalises hundreds of sysfs paths that share them.
+    fn canonical_from(
+        &self,
+        mut cur: String,
+        rel: &str,
+        hops: &mut usize,
+    ) -> std::io::Result<String> {
+        for comp in rel.split('/') {
+            match comp {
+                "" | "." => {}
+                ".." => {
+                    let cut = cur.rfind('/').unwrap_or(0);
+                    cur.truncate(cut.max(1));
+                }
+                name => cur = self.canonical_step(&cur, name, hops)?,
+            }
+        }
+        Ok(cur)
+    }
+
+    /// The canonical path of `name` in the canonical directory `dir`.
+    fn canonical_step(&self, dir: &str, name: &str, hops: &mut usize) -> std::io::Result<String> {
+        let cand = if dir == "/" {
+            format!("/{name}")
+        } else {
+            format!("{dir}/{name}")
+        };
+        if let Some(c) = self.canon.borrow().get(&cand) {
+            return Ok(c.clone());
+        }
+        let out = match std::fs::read_link(&cand) {
+            Ok(target) => {
+                *hops += 1;
+                if *hops > MAX_SYMLINK_HOPS {
+                    return Err(std::io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                let target = target
+                    .into_os_string()
+                    .into_string()
+                    .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))?;
+                let start = if target.starts_with('/') { "/" } else { dir };
+                self.canonical_from(start.to_string(), &target, hops)?
+            }
+            // Not a symlink, and it exists.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => cand.clone(),
+            Err(e) => return Err(e),
+        };
+        self.canon.borrow_mut().insert(cand, out.clone());
+        Ok(out)
     }
 
     /// Device number of the file a process descriptor points at (`/proc/P/fd/N`),
@@ -581,10 +718,11 @@ fn components(p: &Path) -> Vec<OsString> {
 /// Names are shown to people and matched as text; bytes that are not UTF-8 are
 /// kept visible as escapes rather than dropped.
 pub fn os_to_string(s: OsString) -> String {
-    match s.into_string() {
-        Ok(s) => s,
-        Err(raw) => String::from_utf8_lossy(raw.as_bytes()).into_owned(),
-    }
+    bytes_to_string(s.into_vec())
+}
+
+fn bytes_to_string(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Joins a trusted directory and one untrusted name, refusing names that would

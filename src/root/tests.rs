@@ -145,3 +145,116 @@ fn live_walk_by_descriptor_agrees_with_the_walk_by_path() {
             .is_err()
     );
 }
+
+/// Live listings by `getdents64` give what `std::fs::read_dir` gives, on this
+/// machine's own /proc and /sys, and the same errors for what is not a directory.
+#[test]
+fn live_listing_agrees_with_read_dir() {
+    let live = Root::open(Path::new("/")).unwrap();
+    for dir in [
+        "/proc/self/fd",
+        "/proc/self",
+        "/sys/class",
+        "/sys/devices",
+        "/usr/bin",
+    ] {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut want: Vec<String> = rd.map(|e| os_to_string(e.unwrap().file_name())).collect();
+        want.sort();
+        let mut got = live.read_dir(dir).unwrap();
+        // /proc/self/fd changes with the descriptors open while listing.
+        if dir == "/proc/self/fd" {
+            got.retain(|n| n.parse::<u32>().is_ok_and(|n| n < 3));
+            want.retain(|n| n.parse::<u32>().is_ok_and(|n| n < 3));
+        }
+        assert_eq!(got, want, "{dir}");
+        let subdirs = live.read_subdirs(dir).unwrap();
+        let want_dirs: Vec<&String> = want
+            .iter()
+            .filter(|n| std::fs::symlink_metadata(format!("{dir}/{n}")).is_ok_and(|m| m.is_dir()))
+            .collect();
+        if dir != "/proc/self/fd" {
+            assert_eq!(subdirs.iter().collect::<Vec<_>>(), want_dirs, "{dir}");
+        }
+    }
+    assert_eq!(
+        live.read_dir("/nonexistent-kd").unwrap_err().kind,
+        ReadErrorKind::NotFound
+    );
+    assert!(live.read_dir("/proc/self/status").is_err());
+    assert!(live.read_subdirs("/nonexistent-kd").is_err());
+}
+
+/// The remembering live canonicalisation agrees with realpath(3) on this
+/// machine's own links, and keeps its errors.
+#[test]
+fn live_canonical_agrees_with_realpath() {
+    let live = Root::open(Path::new("/")).unwrap();
+    let mut paths: Vec<String> = vec![
+        "/proc/self".into(),
+        "/proc/self/cwd".into(),
+        "/proc/self/../self/exe".into(),
+        "/usr/bin/../lib".into(),
+        "/".into(),
+        "/./usr//bin/".into(),
+    ];
+    for class in ["/sys/class", "/sys/bus"] {
+        for sub in std::fs::read_dir(class)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .take(12)
+        {
+            let p = sub.path();
+            let devices = if class == "/sys/bus" {
+                p.join("devices")
+            } else {
+                p
+            };
+            for d in std::fs::read_dir(&devices)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .take(5)
+            {
+                paths.push(d.path().display().to_string());
+                paths.push(format!("{}/subsystem/..", d.path().display()));
+            }
+        }
+    }
+    // Twice: the second round answers from what the first remembered.
+    for _ in 0..2 {
+        for p in &paths {
+            let want = std::fs::canonicalize(p).map(|c| c.display().to_string());
+            match (live.canonical(p), want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{p}"),
+                (Err(_), Err(_)) => {}
+                (got, want) => panic!("{p}: {got:?} against realpath {want:?}"),
+            }
+        }
+    }
+    for bad in ["/nonexistent-kd", "/proc/self/status/x"] {
+        assert_eq!(
+            live.canonical(bad).unwrap_err().kind,
+            ReadErrorKind::NotFound,
+            "{bad}"
+        );
+    }
+}
+
+/// Subdirectories under a root are real directories only: a symlink to a
+/// directory (a sysfs `subsystem` or `driver` link) is not one.
+#[test]
+fn subdirs_leave_out_links_and_files() {
+    let (t, r) = tree();
+    std::fs::create_dir_all(t.path().join("sys/devices/x/net")).unwrap();
+    symlink("../../class/net", t.path().join("sys/devices/x/subsystem")).unwrap();
+    assert_eq!(r.read_subdirs("/sys/devices/x").unwrap(), vec!["net"]);
+    assert_eq!(
+        r.read_subdirs("/sys/class/net/eth0").unwrap(),
+        vec!["net"],
+        "the directory itself may be reached through a link"
+    );
+}

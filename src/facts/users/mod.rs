@@ -70,8 +70,10 @@ fn derive(sys: &System, mut tally: Tally, t: &mut FactTable) {
         let Ok(canon) = sys.root.canonical(&p) else {
             continue;
         };
+        // Child devices are real directories: the device's attributes and its
+        // links (`subsystem`, `driver`, `firmware_node`) are not listed.
         let mut dirs = vec![canon.clone()];
-        if let Ok(kids) = sys.root.read_dir(&canon) {
+        if let Ok(kids) = sys.root.read_subdirs(&canon) {
             dirs.extend(
                 kids.iter()
                     .filter(|k| !map.classes.contains_key(*k))
