@@ -675,6 +675,104 @@ fn modalias_devices_would_reload_it() {
     assert!(!msg.contains("virtio1"), "{msg}");
 }
 
+/// Live and in snapshots of format 2, device modaliases come from the bus and
+/// class lists: the kernel sends uevents only for devices with a bus or a class,
+/// so a modalias on a device with neither (the cpu subsystem's root) never
+/// reaches udev. Trees without a manifest and format-1 snapshots are walked.
+#[test]
+fn modaliases_come_from_the_bus_and_class_lists() {
+    let mut env = TestEnv::new();
+    env.dep("virtio_net", &[]).idle("virtio_net");
+    for pattern in ["virtio:d00000001v*", "input:b0011v*", "cpu:type:x86,ven*"] {
+        env.alias(pattern, "virtio_net");
+    }
+    env.listed_modalias_device(
+        "bus/virtio/devices",
+        "pci0000:00/0000:00:03.0/virtio0",
+        "virtio:d00000001v00001AF4",
+    );
+    env.listed_modalias_device(
+        "bus/virtio/devices",
+        "pci0000:00/0000:00:04.0/virtio1",
+        "virtio:d00000002v00001AF4",
+    );
+    env.listed_modalias_device(
+        "class/input",
+        "platform/i8042/serio0/input/input0",
+        "input:b0011v0001p0001eAB41-e0,1,4,11,14,",
+    );
+    env.modalias_device(
+        "system/cpu",
+        "cpu:type:x86,ven0000fam0006mod003F:feature:,0000",
+    );
+    // Not a device: a file among the classes, as /sys/class/net/bonding_masters.
+    env.write("/sys/class/net/bonding_masters", "\n");
+
+    for (format, cpu_root) in [(None, true), (Some(1), true), (Some(2), false)] {
+        if let Some(f) = format {
+            env.snapshot_format(f);
+        }
+        let c = check1(&env, "virtio_net");
+        let msg = c.message("reloaded-by-udev");
+        assert!(
+            msg.contains("pci0000:00/0000:00:03.0/virtio0"),
+            "{format:?}: {msg}"
+        );
+        assert!(
+            msg.contains("platform/i8042/serio0/input/input0"),
+            "{format:?}: {msg}"
+        );
+        assert!(!msg.contains("virtio1"), "{format:?}: {msg}");
+        assert_eq!(msg.contains("system/cpu"), cpu_root, "{format:?}: {msg}");
+    }
+    // Devices sysfs no longer lists under a subsystem do not count, though
+    // their files are still there for a walk to find.
+    env.remove("/sys/bus/virtio/devices/virtio0");
+    env.remove("/sys/class/input/input0");
+    let c = check1(&env, "virtio_net");
+    let fired = c.json["findings"].as_array().into_iter().flatten();
+    assert!(
+        !fired.clone().any(|f| f["rule"] == "reloaded-by-udev"),
+        "{}",
+        c.why()
+    );
+}
+
+/// A snapshot says which way its modaliases were read: a snapshot of a tree
+/// that is walked stays walkable (format 1), one of bus and class lists is 2.
+#[test]
+fn snapshot_manifest_keeps_the_modalias_format() {
+    let mut env = TestEnv::new();
+    env.dep("virtio_net", &[]).idle("virtio_net");
+    env.alias("virtio:d00000001v*", "virtio_net");
+    env.listed_modalias_device(
+        "bus/virtio/devices",
+        "pci0000:00/0000:00:03.0/virtio0",
+        "virtio:d00000001v00001AF4",
+    );
+    for (source, want) in [(None, 1), (Some(2), 2)] {
+        if let Some(f) = source {
+            env.snapshot_format(f);
+        }
+        let out = tempfile::tempdir().unwrap();
+        let dir = out.path().join("snap");
+        let r = env.run(&["snapshot", "--dir", dir.to_str().unwrap(), "virtio_net"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("kmod-doctor-snapshot/manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["format"], want, "{manifest}");
+        // And the snapshot answers as its source did.
+        let again = run_in(&dir, &["check", "--format", "json", "virtio_net"]);
+        assert!(
+            again.stdout.contains("virtio0/modalias"),
+            "{}",
+            again.stdout
+        );
+    }
+}
+
 // ------------------------------------------------------------------- info
 
 #[test]
