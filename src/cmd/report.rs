@@ -23,7 +23,7 @@ fn source(cfg: &Config) -> Source {
     if !s.live
         && let Ok(text) = cfg
             .root
-            .read_to_string(crate::facts::system::SNAPSHOT_MANIFEST)
+            .read_to_string("/kmod-doctor-snapshot/manifest.json")
         && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
     {
         let clean = |v: &serde_json::Value| {

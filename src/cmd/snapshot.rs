@@ -49,7 +49,6 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
     let live = Root::open(cfg.root.base())?.with_recorder();
     let mut names: Vec<String> = modules.to_vec();
     let release;
-    let format;
     {
         let p = Pipeline::new(&live, cfg.release.as_deref(), &cfg.rules);
         let sys = p.sys();
@@ -66,8 +65,6 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
             p.check(&names)?;
         }
         release = sys.release().as_ref().map(|(r, _)| r.clone()).ok();
-        // A snapshot of an older snapshot holds what that one held.
-        format = if sys.modaliases_by_subsystem() { 2 } else { 1 };
         // The module tree and configuration are read even when no module
         // needed them, so the snapshot answers other questions too.
         let _ = sys.moddep();
@@ -167,9 +164,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         "version": env!("CARGO_PKG_VERSION"),
         "kernel_release": release,
         "modules": names,
-        // 2: device modaliases are read from the bus and class lists
-        // (`System::modaliases`), so the snapshot holds those lists.
-        "format": format,
+        "format": 1,
     });
     write(
         "manifest.json",

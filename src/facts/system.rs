@@ -3,10 +3,7 @@
 
 use super::parse::{alias, builtin, kconfig, moddep, modprobe_d, proc_modules};
 use super::table::Evidence;
-use crate::root::{ReadError, ReadErrorKind, Root, child};
-
-/// A snapshot's manifest (`snapshot` writes it; its `format` says what the snapshot holds).
-pub const SNAPSHOT_MANIFEST: &str = "/kmod-doctor-snapshot/manifest.json";
+use crate::root::{ReadError, ReadErrorKind, Root};
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -382,107 +379,28 @@ impl<'r> System<'r> {
 
     /// Every device's modalias, as (device path, modalias): what udev matches
     /// against modules.alias when a device appears.
-    ///
-    /// The kernel sends a uevent only for a device that has a bus or a class
-    /// (`dev_uevent_filter` in drivers/base/core.c), so the devices that can
-    /// make udev load a module are exactly those listed in
-    /// `/sys/bus/*/devices/` and `/sys/class/*/`. Reading those lists touches
-    /// each device once, where a walk of `/sys/devices` opens and lists every
-    /// directory on the way (most of a check's system calls). Snapshots made
-    /// before that (manifest format 1) and hand-built trees without a
-    /// manifest only hold the walk's files, and are read the old way.
     pub fn modaliases(&self) -> &Loaded<Vec<(String, String)>> {
         self.modaliases.get_or_init(|| {
-            let mut out = if self.modaliases_by_subsystem() {
-                self.subsystem_modaliases()?
-            } else {
-                let files = self.root.read_attrs_named(
-                    "/sys/devices",
-                    "modalias",
-                    12,
-                    SYSFS_ATTRIBUTE_GROUPS,
-                )?;
-                let mut out = Vec::new();
-                for (f, v) in files {
-                    if let Ok(v) = v
-                        && !v.is_empty()
-                    {
-                        let dev = f.trim_end_matches("/modalias").to_string();
-                        out.push((dev, v));
-                    }
-                }
-                out
-            };
-            // Sorted by modalias, so a pattern's literal prefix narrows the
-            // candidates to a range (thousands of devices, hundreds of drivers).
-            out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-            Ok(out)
-        })
-    }
-
-    /// Whether device modaliases are read from the bus and class lists (the
-    /// live system, snapshots of manifest format 2 and later) rather than by
-    /// walking `/sys/devices`.
-    pub fn modaliases_by_subsystem(&self) -> bool {
-        if self.root.is_live() {
-            return true;
-        }
-        self.root
-            .read_to_string(SNAPSHOT_MANIFEST)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v.get("format").and_then(serde_json::Value::as_u64))
-            .is_some_and(|f| f >= 2)
-    }
-
-    /// Where [`Self::modaliases`] looked, for evidence.
-    pub fn modalias_source(&self) -> &'static str {
-        if self.modaliases_by_subsystem() {
-            "/sys/{bus/*/devices,class/*}/*/modalias"
-        } else {
-            "/sys/devices/**/modalias"
-        }
-    }
-
-    fn subsystem_modaliases(&self) -> Loaded<Vec<(String, String)>> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (top, below) in [("/sys/bus", "/devices"), ("/sys/class", "")] {
-            let subsystems = match self.root.read_dir(top) {
-                Ok(s) => s,
-                // Every kernel with sysfs has buses; a kernel (or a snapshot of
-                // one) may have no class at all.
-                Err(e) if top == "/sys/class" && e.kind == ReadErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            for sub in subsystems {
-                let Some(dir) = child(top, &sub).map(|d| d + below) else {
-                    continue;
-                };
-                // A bus without devices/, or a file among the classes.
-                let Ok(devices) = self.root.read_dir(&dir) else {
-                    continue;
-                };
-                for d in devices {
-                    let Some(dev) = child(&dir, &d) else { continue };
-                    // Most devices have none; one that cannot be read is left
-                    // out as the walk leaves it out.
-                    let Ok(v) = self.root.read_attr(&format!("{dev}/modalias")) else {
-                        continue;
-                    };
-                    if v.is_empty() {
-                        continue;
-                    }
-                    let Ok(canon) = self.root.canonical(&dev) else {
-                        continue;
-                    };
-                    if seen.insert(canon.clone()) {
-                        out.push((canon, v));
-                    }
+            let files = self.root.read_attrs_named(
+                "/sys/devices",
+                "modalias",
+                12,
+                SYSFS_ATTRIBUTE_GROUPS,
+            )?;
+            let mut out = Vec::new();
+            for (f, v) in files {
+                if let Ok(v) = v
+                    && !v.is_empty()
+                {
+                    let dev = f.trim_end_matches("/modalias").to_string();
+                    out.push((dev, v));
                 }
             }
-        }
-        Ok(out)
+            // Sorted by modalias, so a pattern's literal prefix narrows the
+            // candidates to a range (thousands of devices, hundreds of drivers).
+            out.sort_by(|a, b| a.1.cmp(&b.1));
+            Ok(out)
+        })
     }
 
     pub fn read_flag(&self, path: &str) -> Loaded<(bool, Evidence)> {
@@ -539,35 +457,4 @@ pub fn gunzip_bounded(bytes: &[u8], path: &str) -> Loaded<String> {
             ReadErrorKind::Malformed("not UTF-8 after gunzip".into()),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    /// On this machine's own /sys: the bus and class lists give exactly the
-    /// walk's devices that have a subsystem (a `subsystem` link, which sysfs
-    /// makes for every device with a bus or a class), with the same values.
-    #[test]
-    fn live_lists_agree_with_the_walk_on_devices_with_a_subsystem() {
-        let root = Root::open(Path::new("/")).unwrap();
-        if !root.exists("/sys/bus") {
-            return; // no sysfs here
-        }
-        let sys = System::new(&root, None);
-        let listed = sys.modaliases().as_ref().unwrap().clone();
-        let walked: Vec<(String, String)> = root
-            .read_attrs_named("/sys/devices", "modalias", 12, SYSFS_ATTRIBUTE_GROUPS)
-            .unwrap()
-            .into_iter()
-            .filter_map(|(f, v)| Some((f.trim_end_matches("/modalias").to_string(), v.ok()?)))
-            .filter(|(d, v)| !v.is_empty() && root.exists(&format!("{d}/subsystem")))
-            .collect();
-        let mut a = listed.clone();
-        a.sort();
-        let mut b = walked;
-        b.sort();
-        assert_eq!(a, b);
-    }
 }

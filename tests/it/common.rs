@@ -615,26 +615,6 @@ impl TestEnv {
         )
     }
 
-    /// A device with a modalias that sysfs lists under a subsystem, as the
-    /// kernel does for every device with a bus or a class:
-    /// `/sys/bus/BUS/devices/NAME` (`top` = `bus/BUS/devices`) or
-    /// `/sys/class/CLASS/NAME` (`top` = `class/CLASS`), linked to
-    /// `/sys/devices/DEV`.
-    pub fn listed_modalias_device(&self, top: &str, dev: &str, modalias: &str) -> &TestEnv {
-        self.modalias_device(dev, modalias);
-        let name = dev.rsplit('/').next().unwrap();
-        let up = "../".repeat(top.matches('/').count() + 1);
-        self.symlink(&format!("/sys/{top}/{name}"), &format!("{up}devices/{dev}"))
-    }
-
-    /// The manifest a snapshot of this `format` carries.
-    pub fn snapshot_format(&self, format: u32) -> &TestEnv {
-        self.write(
-            "/kmod-doctor-snapshot/manifest.json",
-            &format!("{{\"tool\": \"kmod-doctor\", \"format\": {format}}}\n"),
-        )
-    }
-
     /// Removes every kernel config the tool looks for.
     pub fn no_config(&self) -> &TestEnv {
         for p in [

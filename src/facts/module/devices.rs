@@ -112,7 +112,7 @@ pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     }
     if ev.is_empty() {
         ev.push(Evidence::new(
-            sys.modalias_source(),
+            "/sys/devices/**/modalias",
             format!("{} devices, none matching", devices.len()),
         ));
     }
