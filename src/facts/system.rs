@@ -71,6 +71,11 @@ pub struct System<'r> {
     modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
+    /// modules.alias as read for [`Self::has_device_alias`], and once more
+    /// than one module asked, the modules it gives a device alias.
+    alias_text: OnceCell<Option<(Vec<u8>, String)>>,
+    device_alias_modules: OnceCell<Option<std::collections::HashSet<String>>>,
+    device_alias_asked: std::cell::Cell<u32>,
     module_index: OnceCell<HashMap<String, usize>>,
     /// Loaded module → the loaded modules it holds (whose used-by column
     /// names it), so a removal does not scan the table per module it takes.
@@ -127,6 +132,9 @@ impl<'r> System<'r> {
             modprobe_conf: OnceCell::new(),
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
+            alias_text: OnceCell::new(),
+            device_alias_modules: OnceCell::new(),
+            device_alias_asked: Default::default(),
             module_index: OnceCell::new(),
             held_index: OnceCell::new(),
             removal_sets: Default::default(),
@@ -260,6 +268,38 @@ impl<'r> System<'r> {
             .get(module)
             .map(|v| v.iter().map(|i| &list[*i]).collect())
             .unwrap_or_default())
+    }
+
+    /// Whether `module` has an alias a device can carry, and the file that
+    /// says so; `None` when modules.alias cannot be read. Without reading
+    /// the whole list when it was not read yet: one search of the text.
+    pub fn has_device_alias(&self, module: &str) -> Option<(bool, String)> {
+        if let Some(list) = self.aliases.get() {
+            let p = self.modules_file("modules.alias").ok()?;
+            let list = list.as_ref().ok()?;
+            let any = list
+                .iter()
+                .any(|a| a.module == module && a.pattern.contains(':'));
+            return Some((any, p));
+        }
+        let (text, p) = self
+            .alias_text
+            .get_or_init(|| {
+                let p = self.modules_file("modules.alias").ok()?;
+                Some((self.root.read_bytes(&p).ok()?, p))
+            })
+            .as_ref()?;
+        // One module (a check): one search. More (scan, check a b c): one
+        // pass over the lines for all of them.
+        let asked = self.device_alias_asked.get() + 1;
+        self.device_alias_asked.set(asked);
+        if asked == 1 {
+            return Some((alias::has_device_alias(text, module), p.clone()));
+        }
+        let set = self
+            .device_alias_modules
+            .get_or_init(|| alias::modules_with_device_aliases(text));
+        Some((set.as_ref()?.contains(module), p.clone()))
     }
 
     pub fn moddep(&self) -> &Loaded<moddep::ModulesDep> {

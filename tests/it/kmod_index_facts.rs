@@ -20,8 +20,17 @@ const BINS: &[&str] = &[
 /// modalias names it, a second device nothing claims, and the real module
 /// tree; `bins` keeps the indexes.
 fn system(bins: bool) -> TestEnv {
+    system_with(bins, &[])
+}
+
+/// [`system`] with more idle modules (set before the real module files are
+/// unpacked: the test tree rewrites its own lists on every change).
+fn system_with(bins: bool, idle: &[&str]) -> TestEnv {
     let mut env = TestEnv::new();
     env.idle("virtio_net");
+    for m in idle {
+        env.idle(m);
+    }
     env.write(
         "/sys/devices/pci0000:00/0000:00:03.0/virtio0/modalias",
         "virtio:d00000001v00001AF4\n",
@@ -262,5 +271,21 @@ fn link_kinds_from_the_alias_index_without_the_text_file() {
             ("alias rtnl-link-dummy dummy", "modules.alias.bin")
         };
         assert!(s.contains(from) && !s.contains(not), "{bins}: {s}");
+    }
+}
+
+/// With the alias index too, a module whose aliases no device can carry
+/// (dummy: `rtnl-link-dummy`) is judged without reading the device tree at
+/// all, so a missing one costs it nothing; a module with a device alias
+/// still needs it, and without it is not called safe.
+#[test]
+fn no_device_alias_needs_no_device_tree_with_the_index() {
+    for bins in [true, false] {
+        let env = system_with(bins, &["dummy"]);
+        env.remove("/sys/devices");
+        let v = check(env.path(), "dummy");
+        assert_eq!(v["verdict"], "safe", "{bins}: {v}");
+        let v = check(env.path(), "virtio_net");
+        assert_eq!(v["verdict"], "unknown", "{bins}: {v}");
     }
 }

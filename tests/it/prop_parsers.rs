@@ -1337,3 +1337,33 @@ fn mountinfo_errors_are_one_plain_line() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(cfg())]
+
+    /// The search for one module's device aliases and the one pass for all
+    /// modules answer what the parsed list answers, whatever the spelling
+    /// (`-`/`_`), the spacing and names hidden inside other patterns.
+    #[test]
+    fn device_alias_search_agrees_with_the_parsed_list(
+        lines in proptest::collection::vec(
+            (
+                prop::sample::select(vec!["pci:v*", "virtio:d1", "fs-ext4", "net-pf-10", "snd_x:a", "a-b", "x:snd-x"]),
+                prop::sample::select(vec!["snd_x", "snd-x", "a_b", "a-b", "ab", "x"]),
+                prop::sample::select(vec![" ", "  ", "\t"]),
+            ),
+            0..12,
+        ),
+        probe in prop::sample::select(vec!["snd_x", "a_b", "ab", "x", "pci", "absent"]),
+    ) {
+        let text: String = lines
+            .iter()
+            .map(|(p, m, sep)| format!("alias{sep}{p}{sep}{m}\n"))
+            .collect();
+        let list = alias::parse(&text, "modules.alias").unwrap();
+        let want = list.iter().any(|a| a.module == probe && a.pattern.contains(':'));
+        prop_assert_eq!(alias::has_device_alias(text.as_bytes(), probe), want);
+        let set = alias::modules_with_device_aliases(text.as_bytes()).unwrap();
+        prop_assert_eq!(set.contains(probe), want);
+    }
+}

@@ -36,6 +36,19 @@ pub(super) fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
 /// the module again for them on the next uevent.
 pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     let key = "module.modalias_devices";
+    // A device modalias is always `bus:...`: a module without such an alias
+    // (a filesystem, a protocol, dummy) matches no device, and the devices
+    // need not be read at all.
+    if let Some((false, src)) = sys.has_device_alias(name) {
+        return t.set(
+            key,
+            Vec::<String>::new(),
+            vec![Evidence::new(
+                src,
+                format!("no device aliases (bus:...) for {name}"),
+            )],
+        );
+    }
     // With kmod's alias index, each device's modalias is looked up once per
     // run (as udev does) instead of matching this module's patterns.
     if let Some(found) = sys.device_modules() {
