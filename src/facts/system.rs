@@ -71,9 +71,8 @@ pub struct System<'r> {
     modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
-    /// modules.alias as read for [`Self::has_device_alias`], and once more
-    /// than one module asked, the modules it gives a device alias.
-    alias_text: OnceCell<Option<(Vec<u8>, String)>>,
+    /// Once more than one module asked [`Self::has_device_alias`], the
+    /// modules modules.alias gives a device alias.
     device_alias_modules: OnceCell<Option<std::collections::HashSet<String>>>,
     device_alias_asked: std::cell::Cell<u32>,
     module_index: OnceCell<HashMap<String, usize>>,
@@ -132,7 +131,6 @@ impl<'r> System<'r> {
             modprobe_conf: OnceCell::new(),
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
-            alias_text: OnceCell::new(),
             device_alias_modules: OnceCell::new(),
             device_alias_asked: Default::default(),
             module_index: OnceCell::new(),
@@ -271,35 +269,53 @@ impl<'r> System<'r> {
     }
 
     /// Whether `module` has an alias a device can carry, and the file that
-    /// says so; `None` when modules.alias cannot be read. Without reading
-    /// the whole list when it was not read yet: one search of the text.
+    /// says so; `None` when modules.alias cannot be read. The text is read a
+    /// block at a time into one buffer: for one module (a check) a search
+    /// that stops at the first such alias, for more (scan, check a b c) one
+    /// pass that lists them all.
     pub fn has_device_alias(&self, module: &str) -> Option<(bool, String)> {
+        let p = self.modules_file("modules.alias").ok()?;
         if let Some(list) = self.aliases.get() {
-            let p = self.modules_file("modules.alias").ok()?;
             let list = list.as_ref().ok()?;
             let any = list
                 .iter()
                 .any(|a| a.module == module && a.pattern.contains(':'));
             return Some((any, p));
         }
-        let (text, p) = self
-            .alias_text
-            .get_or_init(|| {
-                let p = self.modules_file("modules.alias").ok()?;
-                Some((self.root.read_bytes(&p).ok()?, p))
-            })
-            .as_ref()?;
-        // One module (a check): one search. More (scan, check a b c): one
-        // pass over the lines for all of them.
         let asked = self.device_alias_asked.get() + 1;
         self.device_alias_asked.set(asked);
         if asked == 1 {
-            return Some((alias::has_device_alias(text, module), p.clone()));
+            let mut found = false;
+            self.scan_lines(&p, |lines| {
+                found = alias::has_device_alias(lines, module);
+                found
+            })?;
+            return Some((found, p));
         }
-        let set = self
-            .device_alias_modules
-            .get_or_init(|| alias::modules_with_device_aliases(text));
-        Some((set.as_ref()?.contains(module), p.clone()))
+        let set = self.device_alias_modules.get_or_init(|| {
+            let mut all = Some(std::collections::HashSet::new());
+            self.scan_lines(&p, |lines| {
+                match alias::modules_with_device_aliases(lines) {
+                    Some(s) => {
+                        if let Some(a) = all.as_mut() {
+                            a.extend(s);
+                        }
+                        false
+                    }
+                    None => {
+                        all = None;
+                        true
+                    }
+                }
+            })?;
+            all
+        });
+        Some((set.as_ref()?.contains(module), p))
+    }
+
+    /// `f` over runs of whole lines of `path` (see [`crate::root::RangedFile::lines`]).
+    fn scan_lines(&self, path: &str, f: impl FnMut(&[u8]) -> bool) -> Option<()> {
+        self.root.open_ranged(path).ok()?.lines(64 * 1024, f).ok()
     }
 
     pub fn moddep(&self) -> &Loaded<moddep::ModulesDep> {
@@ -415,6 +431,12 @@ impl<'r> System<'r> {
             }
             facts
         })
+    }
+
+    /// Whether [`Self::modaliases`] was already read this run: asking a
+    /// module's aliases first then saves nothing.
+    pub fn modaliases_read(&self) -> bool {
+        self.modaliases.get().is_some()
     }
 
     /// Every device's modalias, as (device path, modalias): what udev matches

@@ -31,6 +31,7 @@ pub fn files_named(
     let want = CString::new(name)
         .map_err(|_| ReadError::new(name, ReadErrorKind::Malformed("contains NUL".into())))?;
     let mut walk = Walk {
+        sysfs: is_sysfs(&top),
         want,
         max_depth,
         skip,
@@ -59,7 +60,9 @@ pub fn list(dir: &str) -> std::io::Result<Vec<(Vec<u8>, u8)>> {
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let mut buf = vec![0u8; 32 * 1024];
     let mut out = Vec::new();
-    match for_each_entry(&fd, &mut buf, |name, ty| out.push((name.to_vec(), ty))) {
+    match for_each_entry(&fd, &mut buf, false, |name, ty| {
+        out.push((name.to_vec(), ty))
+    }) {
         Ok(()) => Ok(out),
         Err(Stop::Io(e)) => Err(e),
         Err(Stop::BadRecord) => Err(std::io::Error::from(std::io::ErrorKind::InvalidData)),
@@ -73,8 +76,36 @@ enum Stop {
     BadRecord,
 }
 
+/// The position sysfs (kernfs) gives a directory listed to its end; its
+/// entries' positions are name hashes kept below it (`kernfs_name_hash`).
+const KERNFS_END: i64 = i32::MAX as i64;
+
+/// Whether `fd` is on sysfs.
+fn is_sysfs(fd: &OwnedFd) -> bool {
+    // SAFETY: statfs is plain old data, filled by the call.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid descriptor and a buffer of ours.
+    let rc = unsafe { libc::fstatfs(fd.as_raw_fd(), &mut st) };
+    // f_type's type differs between architectures: compare as i64.
+    #[allow(clippy::unnecessary_cast)]
+    let is = rc == 0 && st.f_type as i64 == libc::SYSFS_MAGIC as i64;
+    is
+}
+
 /// Calls `f(name, type)` for every entry of `fd` but `.` and `..`.
-fn for_each_entry(fd: &OwnedFd, buf: &mut [u8], mut f: impl FnMut(&[u8], u8)) -> Result<(), Stop> {
+///
+/// A listing ends with a `getdents64` that returns nothing, one more system
+/// call per directory. On sysfs (`kernfs_end`) the last entry's position
+/// already says it: getdents64 gives it the directory's position after the
+/// call, which kernfs sets to its end marker only once every entry was
+/// given (a full buffer or a pending signal stop it earlier, at an entry's
+/// hash). A walk of /sys/devices lists hundreds of directories.
+fn for_each_entry(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+    kernfs_end: bool,
+    mut f: impl FnMut(&[u8], u8),
+) -> Result<(), Stop> {
     loop {
         // SAFETY: the buffer is ours and its length is passed.
         let n = unsafe {
@@ -93,12 +124,16 @@ fn for_each_entry(fd: &OwnedFd, buf: &mut [u8], mut f: impl FnMut(&[u8], u8)) ->
         }
         let n = n as usize;
         let mut off = 0usize;
+        let mut last_pos = 0i64;
         while off + 19 <= n {
             // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name NUL.
             let reclen = usize::from(u16::from_ne_bytes([buf[off + 16], buf[off + 17]]));
             if reclen < 20 || off + reclen > n {
                 return Err(Stop::BadRecord);
             }
+            let mut pos = [0u8; 8];
+            pos.copy_from_slice(&buf[off + 8..off + 16]);
+            last_pos = i64::from_ne_bytes(pos);
             let ty = buf[off + 18];
             let raw = &buf[off + 19..off + reclen];
             let entry = &raw[..raw.iter().position(|b| *b == 0).unwrap_or(raw.len())];
@@ -107,10 +142,15 @@ fn for_each_entry(fd: &OwnedFd, buf: &mut [u8], mut f: impl FnMut(&[u8], u8)) ->
                 f(entry, ty);
             }
         }
+        if kernfs_end && last_pos == KERNFS_END {
+            return Ok(());
+        }
     }
 }
 
 struct Walk<'a> {
+    /// The tree is sysfs, whose listings say when they are complete.
+    sysfs: bool,
     want: CString,
     max_depth: usize,
     skip: &'a [&'a str],
@@ -126,7 +166,7 @@ impl Walk<'_> {
         let mut subdirs: Vec<CString> = Vec::new();
         let mut has_file = false;
         let (want, max_depth, skip) = (&self.want, self.max_depth, self.skip);
-        let listed = for_each_entry(fd, &mut self.buf, |entry, ty| {
+        let listed = for_each_entry(fd, &mut self.buf, self.sysfs, |entry, ty| {
             let ty = if ty == libc::DT_UNKNOWN {
                 type_at(fd, entry)
             } else {
@@ -222,4 +262,62 @@ fn read_at(dir: &OwnedFd, name: &CString, limit: u64) -> std::io::Result<Vec<u8>
     let mut buf = Vec::with_capacity(4096);
     file.take(limit + 1).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &str) -> Option<OwnedFd> {
+        open_dir(libc::AT_FDCWD, &CString::new(dir).ok()?).ok()
+    }
+
+    fn names(dir: &str, buf_len: usize, kernfs_end: bool) -> Vec<Vec<u8>> {
+        let fd = open(dir).unwrap();
+        let mut buf = vec![0u8; buf_len];
+        let mut out = Vec::new();
+        for_each_entry(&fd, &mut buf, kernfs_end, |n, _| out.push(n.to_vec()))
+            .ok()
+            .unwrap();
+        out.sort();
+        out
+    }
+
+    /// On this machine's own sysfs: stopping at kernfs's end marker lists
+    /// exactly what listing until an empty getdents64 does, also when the
+    /// buffer holds only a few entries per call (each call then stops at an
+    /// entry's hash, never at the marker, until the last).
+    #[test]
+    fn sysfs_listings_end_at_the_marker() {
+        let Some(top) = open("/sys/devices") else {
+            return; // no sysfs here
+        };
+        assert!(is_sysfs(&top));
+        let mut dirs = vec!["/sys/devices".to_string(), "/sys/module".to_string()];
+        for d in std::fs::read_dir("/sys/devices/system/cpu")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            dirs.push(d.path().display().to_string());
+        }
+        for dir in dirs.iter().take(20) {
+            let Some(fd) = open(dir) else { continue };
+            if !is_sysfs(&fd) {
+                continue;
+            }
+            let full = names(dir, 32 * 1024, false);
+            for buf_len in [64, 300, 32 * 1024] {
+                assert_eq!(
+                    names(dir, buf_len, true),
+                    full,
+                    "{dir} with {buf_len} bytes"
+                );
+            }
+        }
+        // Elsewhere the marker is never trusted.
+        if let Some(fd) = open("/proc/self") {
+            assert!(!is_sysfs(&fd));
+        }
+    }
 }

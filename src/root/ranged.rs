@@ -90,9 +90,69 @@ impl RangedFile {
     }
 }
 
+impl RangedFile {
+    /// Calls `f` with runs of whole lines, `block` bytes at a time into one
+    /// buffer, until it returns true. A multi-megabyte list then costs one
+    /// small buffer instead of its size in fresh memory (each page of which
+    /// is a fault to fill). A line longer than the buffer grows it.
+    pub fn lines(&self, block: usize, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), ReadError> {
+        let mut buf = vec![0u8; block.max(1)];
+        let mut off = 0u64;
+        while off < self.len {
+            let n = (self.len - off).min(buf.len() as u64) as usize;
+            self.read_at(off, &mut buf[..n])?;
+            let whole = if off + n as u64 == self.len {
+                n
+            } else if let Some(i) = memchr::memrchr(b'\n', &buf[..n]) {
+                i + 1
+            } else {
+                let grown = buf.len() * 2;
+                buf.resize(grown, 0);
+                continue;
+            };
+            if f(&buf[..whole]) {
+                return Ok(());
+            }
+            off += whole as u64;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs of whole lines, whatever the block: together they are the file,
+    /// each ends at a line end (but the last), and a stop stops.
+    #[test]
+    fn lines_come_whole() {
+        let t = tempfile::tempdir().unwrap();
+        let text = "alias a x\n\nalias a-much-longer-line-than-the-block y\nlast";
+        std::fs::write(t.path().join("f"), text).unwrap();
+        let root = Root::open(t.path()).unwrap();
+        let file = root.open_ranged("/f").unwrap();
+        for block in [1, 3, 8, 64, 4096] {
+            let mut got = Vec::new();
+            file.lines(block, |run| {
+                assert!(
+                    run.ends_with(b"\n") || run.ends_with(b"last"),
+                    "{block}: {run:?}"
+                );
+                got.extend_from_slice(run);
+                false
+            })
+            .unwrap();
+            assert_eq!(got, text.as_bytes(), "{block}");
+            let mut calls = 0;
+            file.lines(block, |_| {
+                calls += 1;
+                true
+            })
+            .unwrap();
+            assert_eq!(calls, 1);
+        }
+    }
 
     #[test]
     fn ranged_reads_are_bounded() {

@@ -38,8 +38,13 @@ pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     let key = "module.modalias_devices";
     // A device modalias is always `bus:...`: a module without such an alias
     // (a filesystem, a protocol, dummy) matches no device, and the devices
-    // need not be read at all.
-    if let Some((false, src)) = sys.has_device_alias(name) {
+    // need not be read at all. A module with a bus driver matches its
+    // devices by alias: the devices are read without asking first, as they
+    // are once another module of the run had them read.
+    if t.list("module.drivers").is_empty()
+        && !sys.modaliases_read()
+        && let Some((false, src)) = sys.has_device_alias(name)
+    {
         return t.set(
             key,
             Vec::<String>::new(),
