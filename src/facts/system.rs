@@ -19,6 +19,19 @@ pub const MODPROBE_D_DIRS: &[&str] = &[
 
 pub type Loaded<T> = Result<T, ReadError>;
 
+/// Modules a run asks about with one search of modules.alias each before it
+/// just reads the devices (a check, its dependencies and a few more).
+const DEVICE_ALIAS_SEARCHES: u32 = 4;
+
+/// How many searches [`System::has_device_alias`] may make in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Searches {
+    /// A few, to spare the devices' walk ([`DEVICE_ALIAS_SEARCHES`]).
+    Few,
+    /// Any number: the devices could not be read, only the aliases can tell.
+    Any,
+}
+
 /// Kernel build configuration as far as it matters for unloading.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigFacts {
@@ -71,9 +84,6 @@ pub struct System<'r> {
     modprobe_conf: OnceCell<modprobe_d::ModprobeConf>,
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
-    /// Once more than one module asked [`Self::has_device_alias`], the
-    /// modules modules.alias gives a device alias.
-    device_alias_modules: OnceCell<Option<std::collections::HashSet<String>>>,
     device_alias_asked: std::cell::Cell<u32>,
     module_index: OnceCell<HashMap<String, usize>>,
     /// Loaded module → the loaded modules it holds (whose used-by column
@@ -131,7 +141,6 @@ impl<'r> System<'r> {
             modprobe_conf: OnceCell::new(),
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
-            device_alias_modules: OnceCell::new(),
             device_alias_asked: Default::default(),
             module_index: OnceCell::new(),
             held_index: OnceCell::new(),
@@ -269,11 +278,12 @@ impl<'r> System<'r> {
     }
 
     /// Whether `module` has an alias a device can carry, and the file that
-    /// says so; `None` when modules.alias cannot be read. The text is read a
-    /// block at a time into one buffer: for one module (a check) a search
-    /// that stops at the first such alias, for more (scan, check a b c) one
-    /// pass that lists them all.
-    pub fn has_device_alias(&self, module: &str) -> Option<(bool, String)> {
+    /// says so; `None` when modules.alias cannot be read, or when enough
+    /// modules asked already: one search of the text (a block at a time,
+    /// stopping at the first such alias) is cheap next to the walk of the
+    /// devices for a check and its dependencies, but a run that judges many
+    /// modules (scan) reads the devices for one of them anyway.
+    pub fn has_device_alias(&self, module: &str, searches: Searches) -> Option<(bool, String)> {
         let p = self.modules_file("modules.alias").ok()?;
         if let Some(list) = self.aliases.get() {
             let list = list.as_ref().ok()?;
@@ -284,33 +294,15 @@ impl<'r> System<'r> {
         }
         let asked = self.device_alias_asked.get() + 1;
         self.device_alias_asked.set(asked);
-        if asked == 1 {
-            let mut found = false;
-            self.scan_lines(&p, |lines| {
-                found = alias::has_device_alias(lines, module);
-                found
-            })?;
-            return Some((found, p));
+        if searches == Searches::Few && asked > DEVICE_ALIAS_SEARCHES {
+            return None;
         }
-        let set = self.device_alias_modules.get_or_init(|| {
-            let mut all = Some(std::collections::HashSet::new());
-            self.scan_lines(&p, |lines| {
-                match alias::modules_with_device_aliases(lines) {
-                    Some(s) => {
-                        if let Some(a) = all.as_mut() {
-                            a.extend(s);
-                        }
-                        false
-                    }
-                    None => {
-                        all = None;
-                        true
-                    }
-                }
-            })?;
-            all
-        });
-        Some((set.as_ref()?.contains(module), p))
+        let mut found = false;
+        self.scan_lines(&p, |lines| {
+            found = alias::has_device_alias(lines, module);
+            found
+        })?;
+        Some((found, p))
     }
 
     /// `f` over runs of whole lines of `path` (see [`crate::root::RangedFile::lines`]).
@@ -436,7 +428,7 @@ impl<'r> System<'r> {
     /// Whether [`Self::modaliases`] was already read this run: asking a
     /// module's aliases first then saves nothing.
     pub fn modaliases_read(&self) -> bool {
-        self.modaliases.get().is_some()
+        matches!(self.modaliases.get(), Some(Ok(_)))
     }
 
     /// Every device's modalias, as (device path, modalias): what udev matches

@@ -2,9 +2,9 @@
 
 use super::builtin::bound;
 use super::unread_drivers;
-use crate::facts::system::System;
+use crate::facts::system::{Searches, System};
 use crate::facts::table::{Evidence, FactTable};
-use crate::root::ReadErrorKind;
+use crate::root::{ReadError, ReadErrorKind};
 use std::collections::BTreeSet;
 
 pub(super) fn drivers(sys: &System, dir: &str, t: &mut FactTable) {
@@ -41,19 +41,24 @@ pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     // need not be read at all. A module with a bus driver matches its
     // devices by alias: the devices are read without asking first, as they
     // are once another module of the run had them read.
+    // When the devices cannot be read, the aliases alone may still settle it.
+    let no_device_alias = |searches: Searches| match sys.has_device_alias(name, searches) {
+        Some((false, src)) => Some(vec![Evidence::new(
+            src,
+            format!("no device aliases (bus:...) for {name}"),
+        )]),
+        _ => None,
+    };
     if t.list("module.drivers").is_empty()
         && !sys.modaliases_read()
-        && let Some((false, src)) = sys.has_device_alias(name)
+        && let Some(ev) = no_device_alias(Searches::Few)
     {
-        return t.set(
-            key,
-            Vec::<String>::new(),
-            vec![Evidence::new(
-                src,
-                format!("no device aliases (bus:...) for {name}"),
-            )],
-        );
+        return t.set(key, Vec::<String>::new(), ev);
     }
+    let unread = |t: &mut FactTable, e: &ReadError| match no_device_alias(Searches::Any) {
+        Some(ev) => t.set(key, Vec::<String>::new(), ev),
+        None => t.unread(key, e.clone()),
+    };
     // With kmod's alias index, each device's modalias is looked up once per
     // run (as udev does) instead of matching this module's patterns.
     if let Some(found) = sys.device_modules() {
@@ -77,7 +82,7 @@ pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
                 }
                 t.set(key, found, ev)
             }
-            Err(e) => t.unread(key, e.clone()),
+            Err(e) => unread(t, e),
         };
     }
     // A device modalias is always `bus:...`; aliases without a ':' (fs-ext4,
@@ -104,7 +109,7 @@ pub(super) fn modalias_devices(sys: &System, name: &str, t: &mut FactTable) {
     }
     let devices = match sys.modaliases() {
         Ok(d) => d,
-        Err(e) => return t.unread(key, e.clone()),
+        Err(e) => return unread(t, e),
     };
     let mut found = Vec::new();
     let mut ev = Vec::new();

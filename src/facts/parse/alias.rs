@@ -72,36 +72,6 @@ pub fn has_device_alias(text: &[u8], module: &str) -> bool {
     false
 }
 
-/// Every module the text of a `modules.alias` gives a device alias (see
-/// [`has_device_alias`]). `None` when a module name is not UTF-8: which
-/// module it is cannot be told, so no module is ruled out.
-pub fn modules_with_device_aliases(text: &[u8]) -> Option<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    let mut last: &[u8] = b"";
-    let mut start = 0usize;
-    // By bytes: tens of thousands of lines, of which only the module names
-    // need to be text.
-    for end in memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len())) {
-        let line = text[start..end].trim_ascii();
-        start = end + 1;
-        let Some(rest) = line.strip_prefix(b"alias") else {
-            continue;
-        };
-        let rest = rest.trim_ascii();
-        let Some(ws) = memchr::memrchr2(b' ', b'\t', rest) else {
-            continue;
-        };
-        let (pattern, module) = (&rest[..ws], &rest[ws + 1..]);
-        // depmod writes a module's aliases together: one insert each.
-        if module == last || memchr::memchr(b':', pattern).is_none() {
-            continue;
-        }
-        last = module;
-        out.insert(normalize(std::str::from_utf8(module).ok()?));
-    }
-    Some(out)
-}
-
 /// Modules whose alias patterns match `name`, in file order, without duplicates.
 pub fn resolve(aliases: &[Alias], name: &str) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
@@ -212,13 +182,12 @@ alias pci:v00008086d*sv*sd*bc*sc*i* snd-hda-intel\n\
 alias net-pf-10 ipv6\n\
 alias  cpu:type:x86,ven*fam*mod*:feature:*0099*\taesni_intel";
 
-    /// The search and the one pass answer as the parsed list does, for
+    /// The search answers as the parsed list does, for
     /// modules with device aliases, without, with a dashed spelling, absent,
     /// and when the name appears only inside another module's pattern.
     #[test]
     fn device_aliases_as_the_parsed_list_says() {
         let list = parse(TEXT, "modules.alias").unwrap();
-        let set = modules_with_device_aliases(TEXT.as_bytes()).unwrap();
         for m in [
             "ext4",
             "dummy",
@@ -235,7 +204,6 @@ alias  cpu:type:x86,ven*fam*mod*:feature:*0099*\taesni_intel";
                 .iter()
                 .any(|a| a.module == m && a.pattern.contains(':'));
             assert_eq!(has_device_alias(TEXT.as_bytes(), m), want, "{m}");
-            assert_eq!(set.contains(m), want, "{m}");
         }
         assert!(has_device_alias(TEXT.as_bytes(), "snd_hda_intel"));
         assert!(!has_device_alias(TEXT.as_bytes(), "dummy"));
@@ -243,9 +211,6 @@ alias  cpu:type:x86,ven*fam*mod*:feature:*0099*\taesni_intel";
         let mut bad = TEXT.as_bytes().to_vec();
         bad.extend_from_slice(b"\nalias \xff:x dummy\n");
         assert!(has_device_alias(&bad, "dummy"));
-        assert!(modules_with_device_aliases(&bad).unwrap().contains("dummy"));
-        bad.extend_from_slice(b"alias usb:x du\xffmmy\n");
-        assert!(modules_with_device_aliases(&bad).is_none());
     }
 
     #[test]
