@@ -312,6 +312,7 @@ impl<'r> Pipeline<'r> {
             Ok(None) => &[],
             Err(e) => return Err(e.clone().into()),
         };
+        sys.judging_all_modules();
         let rows: Vec<scan::Row> = list
             .iter()
             .map(|e| {

@@ -55,6 +55,7 @@ pub fn run(cfg: &Config, modules: &[String], dest: Dest) -> Result<Exit, CmdErro
         // What check reads for these modules is what the snapshot keeps.
         if names.is_empty() {
             names = every_module(&live, sys);
+            sys.judging_all_modules();
             // Names from the module lists themselves: judged as named, without
             // the alias search a typed name needs (the alias files are kept
             // whole below, so a later check resolves the same way).

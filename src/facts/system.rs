@@ -85,6 +85,7 @@ pub struct System<'r> {
     config: OnceCell<ConfigFacts>,
     modaliases: OnceCell<Loaded<Vec<(String, String)>>>,
     device_alias_asked: std::cell::Cell<u32>,
+    device_alias_budget: std::cell::Cell<u32>,
     module_index: OnceCell<HashMap<String, usize>>,
     /// Loaded module → the loaded modules it holds (whose used-by column
     /// names it), so a removal does not scan the table per module it takes.
@@ -142,6 +143,7 @@ impl<'r> System<'r> {
             config: OnceCell::new(),
             modaliases: OnceCell::new(),
             device_alias_asked: Default::default(),
+            device_alias_budget: std::cell::Cell::new(DEVICE_ALIAS_SEARCHES),
             module_index: OnceCell::new(),
             held_index: OnceCell::new(),
             removal_sets: Default::default(),
@@ -294,7 +296,7 @@ impl<'r> System<'r> {
         }
         let asked = self.device_alias_asked.get() + 1;
         self.device_alias_asked.set(asked);
-        if searches == Searches::Few && asked > DEVICE_ALIAS_SEARCHES {
+        if searches == Searches::Few && asked > self.device_alias_budget.get() {
             return None;
         }
         let mut found = false;
@@ -303,6 +305,12 @@ impl<'r> System<'r> {
             found
         })?;
         Some((found, p))
+    }
+
+    /// The run judges every loaded module (scan): one of them surely has
+    /// its devices read, so none searches modules.alias to spare it.
+    pub fn judging_all_modules(&self) {
+        self.device_alias_budget.set(0);
     }
 
     /// `f` over runs of whole lines of `path` (see [`crate::root::RangedFile::lines`]).
